@@ -1,0 +1,69 @@
+import type { Readable } from "node:stream";
+
+/**
+ * The registry's storage driver: a handful of verbs over a tree of slash-separated paths
+ * ("/blobs/sha256/ab/ab12.../data"), in the spirit of distribution's StorageDriver. Everything
+ * registry-shaped (repositories, links, tags, uploads) is built above it, so another backend
+ * (S3) only has to provide these verbs. Nothing above a driver may assume a local path.
+ *
+ * Paths always start with "/", never end with "/", and never contain "." or ".." components;
+ * drivers reject anything else with InvalidPathError.
+ */
+export interface StorageDriver {
+  readonly name: string;
+  /** Whole content of a small object. Throws PathNotFoundError. */
+  getContent(path: string): Promise<Buffer>;
+  /** Atomically replaces a small object: readers see the old or the new content, never a mix. */
+  putContent(path: string, content: Uint8Array): Promise<void>;
+  /** A stream of the object from byte `offset` (to `end` inclusive, if given). Throws PathNotFoundError. */
+  reader(path: string, offset?: number, end?: number): Promise<Readable>;
+  /**
+   * A writer for a large object. With `append`, writes continue after the existing content
+   * (an upload resumed after a restart). Content written is only visible at `path` as it is
+   * written; callers write to a private path and `move` it into place when verified.
+   */
+  writer(path: string, append: boolean): Promise<FileWriter>;
+  /** Throws PathNotFoundError. */
+  stat(path: string): Promise<FileInfo>;
+  /** Names (not paths) of the direct children of a directory, unsorted. Throws PathNotFoundError. */
+  list(path: string): Promise<string[]>;
+  /** Atomically moves an object to a new path, replacing what is there. Throws PathNotFoundError. */
+  move(source: string, dest: string): Promise<void>;
+  /** Deletes an object or a whole directory tree. Throws PathNotFoundError. */
+  delete(path: string): Promise<void>;
+}
+
+export interface FileInfo {
+  path: string;
+  size: number;
+  modTime: Date;
+  isDir: boolean;
+}
+
+export interface FileWriter {
+  /** Bytes in the object so far, including any that were there before an append. */
+  readonly size: number;
+  write(chunk: Uint8Array): Promise<void>;
+  /** Flushes to durable storage and closes the writer; the content stays at its path. */
+  commit(): Promise<void>;
+  /** Closes the writer and deletes what it wrote. */
+  cancel(): Promise<void>;
+  /** Closes the writer, keeping what was written so far (for a later append). */
+  close(): Promise<void>;
+}
+
+export class PathNotFoundError extends Error {
+  override readonly name = "PathNotFoundError";
+  readonly code = "PATH_NOT_FOUND";
+  constructor(readonly path: string) {
+    super(`path not found: ${path}`);
+  }
+}
+
+export class InvalidPathError extends Error {
+  override readonly name = "InvalidPathError";
+  readonly code = "INVALID_PATH";
+  constructor(readonly path: string) {
+    super(`invalid storage path: ${JSON.stringify(path)}`);
+  }
+}
