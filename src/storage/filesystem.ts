@@ -1,0 +1,270 @@
+import { randomBytes } from "node:crypto";
+import type { FileHandle } from "node:fs/promises";
+import { lstat, mkdir, open, readdir, readFile, rename, rm, stat } from "node:fs/promises";
+import path from "node:path";
+import { Readable } from "node:stream";
+import {
+  type FileInfo,
+  type FileWriter,
+  InvalidPathError,
+  PathNotFoundError,
+  type StorageDriver,
+} from "./driver.js";
+import { validatePath } from "./paths.js";
+
+/**
+ * putContent writes beside its target under this prefix and renames over it. Driver paths may not
+ * use the prefix, so a temp file left by a crash can never be mistaken for an object.
+ */
+const TEMP_PREFIX = ".tmp-";
+
+/** Blob GETs stream through here; 1 MiB reads cut syscalls and event-loop turns 16-fold. */
+const READ_HIGH_WATER_MARK = 1024 * 1024;
+
+/**
+ * A StorageDriver over a local directory: driver path "/a/b" is file `<root>/a/b`.
+ *
+ * Containment is lexical: paths are validated, joined under the root and checked to stay inside
+ * it. Symlinks inside the root are followed like anything else: the root is trusted, and whoever
+ * can plant a link there can already write the registry's data directly.
+ *
+ * Deleting an object leaves its (possibly empty) parent directories behind; they are harmless and
+ * a later put reuses them.
+ */
+export class FilesystemDriver implements StorageDriver {
+  readonly name = "filesystem";
+  readonly rootDirectory: string;
+  readonly #rootPrefix: string;
+
+  constructor(rootDirectory: string) {
+    this.rootDirectory = path.resolve(rootDirectory);
+    this.#rootPrefix = this.rootDirectory.endsWith(path.sep)
+      ? this.rootDirectory
+      : this.rootDirectory + path.sep;
+  }
+
+  async getContent(p: string): Promise<Buffer> {
+    const full = this.#resolve(p);
+    try {
+      return await readFile(full);
+    } catch (err) {
+      throw translate(err, p, "EISDIR");
+    }
+  }
+
+  async putContent(p: string, content: Uint8Array): Promise<void> {
+    const full = this.#resolve(p);
+    const dir = path.dirname(full);
+    await mkdir(dir, { recursive: true });
+    const temp = path.join(dir, TEMP_PREFIX + randomBytes(8).toString("hex"));
+    let renamed = false;
+    try {
+      const handle = await open(temp, "wx");
+      try {
+        await handle.writeFile(content);
+        // Without the sync a crash after the rename could leave the new name pointing at no data.
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+      await rename(temp, full);
+      renamed = true;
+    } finally {
+      if (!renamed) await rm(temp, { force: true });
+    }
+  }
+
+  async reader(p: string, offset = 0, end?: number): Promise<Readable> {
+    const full = this.#resolve(p);
+    checkRange(offset, end);
+    let handle: FileHandle;
+    try {
+      handle = await open(full, "r");
+    } catch (err) {
+      throw translate(err, p);
+    }
+    try {
+      // Opening a directory succeeds on Linux and only the first read fails; answer now instead.
+      if ((await handle.stat()).isDirectory()) throw new PathNotFoundError(p);
+    } catch (err) {
+      await handle.close();
+      throw err;
+    }
+    if (end === offset - 1) {
+      await handle.close();
+      return Readable.from([]);
+    }
+    return handle.createReadStream({
+      start: offset,
+      ...(end === undefined ? {} : { end }),
+      highWaterMark: READ_HIGH_WATER_MARK,
+    });
+  }
+
+  async writer(p: string, append: boolean): Promise<FileWriter> {
+    const full = this.#resolve(p);
+    await mkdir(path.dirname(full), { recursive: true });
+    // "a" creates a missing file, so appending to nothing starts an empty object.
+    const handle = await open(full, append ? "a" : "w");
+    try {
+      const size = append ? (await handle.stat()).size : 0;
+      return new FilesystemWriter(full, handle, size);
+    } catch (err) {
+      await handle.close();
+      throw err;
+    }
+  }
+
+  async stat(p: string): Promise<FileInfo> {
+    const full = this.#resolve(p);
+    try {
+      const st = await stat(full);
+      const isDir = st.isDirectory();
+      // A directory's st_size is a filesystem detail; S3 has no such number. Report 0 everywhere.
+      return { path: p, size: isDir ? 0 : st.size, modTime: st.mtime, isDir };
+    } catch (err) {
+      throw translate(err, p);
+    }
+  }
+
+  async list(p: string): Promise<string[]> {
+    const full = this.#resolve(p, true);
+    try {
+      const names = await readdir(full);
+      return names.filter((name) => !name.startsWith(TEMP_PREFIX));
+    } catch (err) {
+      // The root exists in every driver even before the first put created its directory.
+      if (p === "/" && isErrno(err, "ENOENT")) return [];
+      throw translate(err, p);
+    }
+  }
+
+  async move(source: string, dest: string): Promise<void> {
+    const from = this.#resolve(source);
+    const to = this.#resolve(dest);
+    try {
+      // Checked first so a missing source does not leave dest's new parent directories behind.
+      await lstat(from);
+    } catch (err) {
+      throw translate(err, source);
+    }
+    await mkdir(path.dirname(to), { recursive: true });
+    try {
+      await rename(from, to);
+    } catch (err) {
+      throw translate(err, source);
+    }
+  }
+
+  async delete(p: string): Promise<void> {
+    const full = this.#resolve(p);
+    try {
+      await rm(full, { recursive: true });
+    } catch (err) {
+      throw translate(err, p);
+    }
+  }
+
+  #resolve(p: string, allowRoot = false): string {
+    validatePath(p, { allowRoot });
+    if (p.split("/").some((component) => component.startsWith(TEMP_PREFIX))) throw new InvalidPathError(p);
+    const full = path.resolve(this.rootDirectory, `.${p}`);
+    // validatePath already forbids "..", so this only fails if that ever regresses.
+    if (full !== this.rootDirectory && !full.startsWith(this.#rootPrefix)) throw new InvalidPathError(p);
+    return full;
+  }
+}
+
+class FilesystemWriter implements FileWriter {
+  #size: number;
+  #state: "open" | "committed" | "cancelled" | "closed" = "open";
+  /** Writes run one after another even if a caller does not await each before the next. */
+  #tail: Promise<void> = Promise.resolve();
+  /** After a failed write the file has a hole or a torn chunk; nothing more may be appended. */
+  #failure: unknown;
+
+  readonly #fullPath: string;
+  readonly #handle: FileHandle;
+
+  constructor(fullPath: string, handle: FileHandle, size: number) {
+    this.#fullPath = fullPath;
+    this.#handle = handle;
+    this.#size = size;
+  }
+
+  get size(): number {
+    return this.#size;
+  }
+
+  write(chunk: Uint8Array): Promise<void> {
+    if (this.#state !== "open")
+      return Promise.reject(new Error(`writer is ${this.#state}: ${this.#fullPath}`));
+    const run = this.#tail.then(() => this.#writeAll(chunk));
+    this.#tail = run.catch(() => {});
+    return run;
+  }
+
+  async commit(): Promise<void> {
+    this.#finish("committed");
+    await this.#tail;
+    try {
+      if (this.#failure !== undefined) throw this.#failure;
+      await this.#handle.sync();
+    } finally {
+      await this.#handle.close();
+    }
+  }
+
+  async cancel(): Promise<void> {
+    this.#finish("cancelled");
+    await this.#tail;
+    await this.#handle.close();
+    await rm(this.#fullPath, { force: true });
+  }
+
+  /** Idempotent, so callers can close in a `finally` after committing or cancelling. */
+  async close(): Promise<void> {
+    if (this.#state !== "open") return;
+    this.#finish("closed");
+    await this.#tail;
+    await this.#handle.close();
+  }
+
+  #finish(state: "committed" | "cancelled" | "closed"): void {
+    if (this.#state !== "open") throw new Error(`writer is ${this.#state}: ${this.#fullPath}`);
+    this.#state = state;
+  }
+
+  async #writeAll(chunk: Uint8Array): Promise<void> {
+    if (this.#failure !== undefined) throw this.#failure;
+    try {
+      let offset = 0;
+      while (offset < chunk.byteLength) {
+        // position null: the file's own offset (or its end, for a file opened to append).
+        const { bytesWritten } = await this.#handle.write(chunk, offset, chunk.byteLength - offset, null);
+        offset += bytesWritten;
+        this.#size += bytesWritten;
+      }
+    } catch (err) {
+      this.#failure = err;
+      throw err;
+    }
+  }
+}
+
+function checkRange(offset: number, end: number | undefined): void {
+  if (!Number.isSafeInteger(offset) || offset < 0) throw new RangeError(`invalid read offset: ${offset}`);
+  // end = offset - 1 is the empty range, so `reader(p, 0, size - 1)` works for an empty object.
+  if (end !== undefined && (!Number.isSafeInteger(end) || end < offset - 1)) {
+    throw new RangeError(`invalid read range: ${offset}-${end}`);
+  }
+}
+
+function isErrno(err: unknown, ...codes: string[]): boolean {
+  return err instanceof Error && codes.includes((err as NodeJS.ErrnoException).code ?? "");
+}
+
+/** ENOTDIR means a parent is a file, which is as good as missing for a tree of objects. */
+function translate(err: unknown, p: string, ...extraCodes: string[]): unknown {
+  return isErrno(err, "ENOENT", "ENOTDIR", ...extraCodes) ? new PathNotFoundError(p) : err;
+}

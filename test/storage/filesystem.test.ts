@@ -1,0 +1,103 @@
+import assert from "node:assert/strict";
+import { mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterEach, beforeEach, describe, it } from "node:test";
+import { InvalidPathError, PathNotFoundError } from "../../src/storage/driver.js";
+import { FilesystemDriver } from "../../src/storage/filesystem.js";
+import { driverContract } from "./driver-contract.js";
+
+async function tempRoot(): Promise<string> {
+  return await mkdtemp(path.join(tmpdir(), "berth-storage-"));
+}
+
+driverContract("filesystem", async () => {
+  const root = await tempRoot();
+  return {
+    driver: new FilesystemDriver(root),
+    cleanup: () => rm(root, { recursive: true, force: true }),
+  };
+});
+
+describe("FilesystemDriver", () => {
+  let base: string;
+  let root: string;
+  let driver: FilesystemDriver;
+
+  beforeEach(async () => {
+    base = await tempRoot();
+    root = path.join(base, "root");
+    await mkdir(root);
+    driver = new FilesystemDriver(root);
+  });
+
+  afterEach(async () => {
+    await rm(base, { recursive: true, force: true });
+  });
+
+  it("maps driver paths to files under the root", async () => {
+    await driver.putContent("/repositories/library/alpine/_manifests/tags/latest/link", Buffer.from("x"));
+    const file = path.join(root, "repositories/library/alpine/_manifests/tags/latest/link");
+    assert.equal(await readFile(file, "utf8"), "x");
+  });
+
+  it("cannot be steered outside the root", async () => {
+    await writeFile(path.join(base, "secret"), "outside");
+    for (const attempt of ["/../secret", "/a/../../secret", "/..", "/a/..\\..\\secret"]) {
+      await assert.rejects(driver.getContent(attempt), InvalidPathError, attempt);
+      await assert.rejects(driver.putContent(attempt, Buffer.from("pwned")), InvalidPathError, attempt);
+      await assert.rejects(driver.delete(attempt), InvalidPathError, attempt);
+    }
+    assert.equal(await readFile(path.join(base, "secret"), "utf8"), "outside");
+    assert.deepEqual((await readdir(base)).sort(), ["root", "secret"]);
+  });
+
+  it("follows a symlink planted inside the root: the root is trusted (see FilesystemDriver)", async () => {
+    // Containment is lexical. Planting a link needs write access to the root, which already
+    // gives away everything the registry stores; this test pins the behaviour so that a
+    // change to it is deliberate.
+    await mkdir(path.join(base, "elsewhere"));
+    await writeFile(path.join(base, "elsewhere", "file"), "linked");
+    await symlink(path.join(base, "elsewhere"), path.join(root, "link"));
+    assert.equal((await driver.getContent("/link/file")).toString(), "linked");
+  });
+
+  it("hides a temp file left by a crash mid-putContent", async () => {
+    await driver.putContent("/tags/latest", Buffer.from("committed"));
+    // What a crash between open and rename leaves behind: a partial temp file beside the target.
+    await writeFile(path.join(root, "tags", ".tmp-0123456789abcdef"), "half-writ");
+    assert.deepEqual(await driver.list("/tags"), ["latest"]);
+    assert.equal((await driver.getContent("/tags/latest")).toString(), "committed");
+    // A crash before the first put of a path leaves only the temp file: the object is absent.
+    await writeFile(path.join(root, "tags", ".tmp-fedcba9876543210"), "half-writ");
+    await assert.rejects(driver.getContent("/tags/v1"), PathNotFoundError);
+    assert.deepEqual(await driver.list("/tags"), ["latest"]);
+  });
+
+  it("refuses paths that name its temp files", async () => {
+    await assert.rejects(driver.getContent("/tags/.tmp-0123456789abcdef"), InvalidPathError);
+    await assert.rejects(driver.putContent("/.tmp-x/y", Buffer.from("x")), InvalidPathError);
+  });
+
+  it("leaves no temp file behind when putContent fails", async () => {
+    await mkdir(path.join(root, "tags", "latest"), { recursive: true });
+    await writeFile(path.join(root, "tags", "latest", "child"), "x");
+    // Renaming a file over a non-empty directory fails after the temp file was written.
+    await assert.rejects(driver.putContent("/tags/latest", Buffer.from("value")));
+    assert.deepEqual(await readdir(path.join(root, "tags")), ["latest"]);
+  });
+
+  it("lists a root directory that does not exist yet as empty, and creates it on first put", async () => {
+    const later = new FilesystemDriver(path.join(base, "not-yet"));
+    assert.deepEqual(await later.list("/"), []);
+    await later.putContent("/a", Buffer.from("a"));
+    assert.deepEqual(await later.list("/"), ["a"]);
+  });
+
+  it("rejects a negative or fractional read offset", async () => {
+    await driver.putContent("/r", Buffer.from("0123"));
+    await assert.rejects(driver.reader("/r", -1), RangeError);
+    await assert.rejects(driver.reader("/r", 1.5), RangeError);
+    await assert.rejects(driver.reader("/r", 2, 0), RangeError);
+  });
+});
