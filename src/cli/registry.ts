@@ -1,0 +1,63 @@
+import { resolve } from "node:path";
+import { Command } from "commander";
+import { pino } from "pino";
+import { ConfigError, loadConfig, parseAddr, parseDuration, validateConfig } from "../registry/config.js";
+import { RegistryServer } from "../registry/server.js";
+import { FilesystemDriver } from "../storage/filesystem.js";
+
+interface ServeFlags {
+  addr?: string;
+  root?: string;
+  config?: string;
+  logLevel?: string;
+}
+
+export function registryCommand(): Command {
+  const registry = new Command("registry").description("Run Berth's registry server");
+  registry
+    .command("serve")
+    .description("Serve the OCI distribution API")
+    .option("--addr <host:port>", "address to listen on (default 127.0.0.1:5000; port 0 picks a free port)")
+    .option("--root <dir>", "directory that holds the registry's data (default ./data)")
+    .option("--config <file>", "YAML or JSON config file; flags override it")
+    .option("--log-level <level>", "trace, debug, info, warn, error or silent")
+    .action(async (flags: ServeFlags) => {
+      await serve(flags);
+    });
+  return registry;
+}
+
+async function serve(flags: ServeFlags): Promise<void> {
+  const cfg = await loadConfig(flags.config);
+  if (flags.addr) cfg.addr = flags.addr;
+  if (flags.root) cfg.root = flags.root;
+  if (flags.logLevel) cfg.log.level = flags.logLevel;
+  validateConfig(cfg, flags.config ?? "flags");
+  const log = pino({ level: cfg.log.level, base: { service: "berth-registry" } });
+  const { host, port } = parseAddr(cfg.addr);
+  const root = resolve(cfg.root);
+  const server = new RegistryServer({
+    driver: new FilesystemDriver(root),
+    log,
+    deleteEnabled: cfg.delete.enabled,
+    uploadMaxAgeMs: parseDuration(cfg.uploads.maxAge),
+    uploadPurgeIntervalMs: Math.max(1000, parseDuration(cfg.uploads.purgeInterval)),
+  });
+  const address = await server.listen(host, port);
+  const shown =
+    address.family === "IPv6" ? `[${address.address}]:${address.port}` : `${address.address}:${address.port}`;
+  log.info({ addr: shown, root, delete: cfg.delete.enabled }, "listening");
+  await new Promise<void>((done) => {
+    const stop = (signal: string) => {
+      log.info({ signal }, "shutting down: finishing in-flight requests");
+      void server.close().then(() => {
+        log.info("stopped");
+        done();
+      });
+    };
+    process.once("SIGTERM", () => stop("SIGTERM"));
+    process.once("SIGINT", () => stop("SIGINT"));
+  });
+}
+
+export { ConfigError };

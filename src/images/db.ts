@@ -1,0 +1,361 @@
+import { mkdirSync } from "node:fs";
+import { dirname } from "node:path";
+import Database from "better-sqlite3";
+import { SCHEMA, SCHEMA_VERSION } from "./schema.js";
+
+export interface LayerRecord {
+  chainId: string;
+  diffId: string;
+  parent: string | null;
+  size: number;
+}
+
+export interface ImageRecord {
+  id: string;
+  configSize: number;
+  created: string | null;
+  os: string;
+  architecture: string;
+  variant: string | null;
+  size: number;
+  parent: string | null;
+  addedAt: string;
+}
+
+export interface LayerBlob {
+  diffId: string;
+  digest: string;
+  mediaType: string;
+  size: number;
+}
+
+export interface ManifestRecord {
+  digest: string;
+  mediaType: string;
+  size: number;
+  imageId: string | null;
+}
+
+export interface NewImage {
+  image: Omit<ImageRecord, "addedAt">;
+  layers: LayerRecord[];
+  layerBlobs?: LayerBlob[];
+  manifests?: ManifestRecord[];
+  tag?: { repository: string; tag: string };
+  repoDigest?: { repository: string; digest: string };
+  blobSources?: { digest: string; registry: string; repository: string }[];
+}
+
+interface ImageRow {
+  id: string;
+  config_size: number;
+  created: string | null;
+  os: string;
+  architecture: string;
+  variant: string | null;
+  size: number;
+  parent: string | null;
+  added_at: string;
+}
+
+function toImage(row: ImageRow): ImageRecord {
+  return {
+    id: row.id,
+    configSize: row.config_size,
+    created: row.created,
+    os: row.os,
+    architecture: row.architecture,
+    variant: row.variant,
+    size: row.size,
+    parent: row.parent,
+    addedAt: row.added_at,
+  };
+}
+
+/**
+ * Metadata of the local image store: images, their layers (by chain ID), tags, repo digests,
+ * manifests and where blobs are known to live remotely.
+ */
+export class ImageDb {
+  private constructor(private readonly db: Database.Database) {}
+
+  static open(path: string): ImageDb {
+    mkdirSync(dirname(path), { recursive: true });
+    const db = new Database(path, { timeout: 30_000 });
+    db.pragma("journal_mode = WAL");
+    db.pragma("synchronous = NORMAL");
+    db.pragma("foreign_keys = ON");
+    const store = new ImageDb(db);
+    store.write(() => {
+      db.exec(SCHEMA);
+      db.prepare("INSERT OR IGNORE INTO meta (key, value) VALUES ('schema', ?)").run(String(SCHEMA_VERSION));
+    });
+    return store;
+  }
+
+  close(): void {
+    this.db.close();
+  }
+
+  /** Runs fn in an IMMEDIATE transaction: it takes the write lock up front, so concurrent writers queue instead of failing. */
+  write<T>(fn: () => T): T {
+    return this.db.transaction(fn).immediate();
+  }
+
+  read<T>(fn: () => T): T {
+    return this.db.transaction(fn).deferred();
+  }
+
+  // ---- layers ------------------------------------------------------------------------------
+
+  layer(chainId: string): LayerRecord | undefined {
+    const row = this.db
+      .prepare("SELECT chain_id AS chainId, diff_id AS diffId, parent, size FROM layers WHERE chain_id = ?")
+      .get(chainId) as LayerRecord | undefined;
+    return row;
+  }
+
+  addLayer(layer: LayerRecord): void {
+    this.db
+      .prepare("INSERT OR IGNORE INTO layers (chain_id, diff_id, parent, size) VALUES (?, ?, ?, ?)")
+      .run(layer.chainId, layer.diffId, layer.parent, layer.size);
+  }
+
+  imageLayers(imageId: string): LayerRecord[] {
+    return this.db
+      .prepare(
+        `SELECT l.chain_id AS chainId, l.diff_id AS diffId, l.parent, l.size
+           FROM image_layers il JOIN layers l ON l.chain_id = il.chain_id
+          WHERE il.image_id = ? ORDER BY il.position`,
+      )
+      .all(imageId) as LayerRecord[];
+  }
+
+  /** Layers that no image references any more (to delete from disk). */
+  unreferencedLayers(): LayerRecord[] {
+    return this.db
+      .prepare(
+        `SELECT chain_id AS chainId, diff_id AS diffId, parent, size FROM layers
+          WHERE chain_id NOT IN (SELECT chain_id FROM image_layers)`,
+      )
+      .all() as LayerRecord[];
+  }
+
+  deleteLayer(chainId: string): void {
+    this.db.prepare("DELETE FROM layers WHERE chain_id = ?").run(chainId);
+  }
+
+  addLayerBlob(blob: LayerBlob): void {
+    this.db
+      .prepare("INSERT OR IGNORE INTO layer_blobs (diff_id, digest, media_type, size) VALUES (?, ?, ?, ?)")
+      .run(blob.diffId, blob.digest, blob.mediaType, blob.size);
+  }
+
+  layerBlobs(diffId: string): LayerBlob[] {
+    return this.db
+      .prepare(
+        "SELECT diff_id AS diffId, digest, media_type AS mediaType, size FROM layer_blobs WHERE diff_id = ?",
+      )
+      .all(diffId) as LayerBlob[];
+  }
+
+  /** Compressed blobs whose diff_id no stored layer has any more. */
+  orphanLayerBlobs(): LayerBlob[] {
+    return this.db
+      .prepare(
+        `SELECT diff_id AS diffId, digest, media_type AS mediaType, size FROM layer_blobs
+          WHERE diff_id NOT IN (SELECT diff_id FROM layers)`,
+      )
+      .all() as LayerBlob[];
+  }
+
+  deleteLayerBlob(digest: string): void {
+    this.db.prepare("DELETE FROM layer_blobs WHERE digest = ?").run(digest);
+  }
+
+  addBlobSource(digest: string, registry: string, repository: string): void {
+    this.db
+      .prepare("INSERT OR IGNORE INTO blob_sources (digest, registry, repository) VALUES (?, ?, ?)")
+      .run(digest, registry, repository);
+  }
+
+  blobSources(digest: string, registry: string): string[] {
+    return (
+      this.db
+        .prepare("SELECT repository FROM blob_sources WHERE digest = ? AND registry = ? ORDER BY repository")
+        .all(digest, registry) as { repository: string }[]
+    ).map((r) => r.repository);
+  }
+
+  // ---- images ------------------------------------------------------------------------------
+
+  /** Records an image with its layers, tag, repo digest and manifests, in one transaction. */
+  addImage(img: NewImage): void {
+    this.write(() => {
+      const i = img.image;
+      this.db
+        .prepare(
+          `INSERT INTO images (id, config_size, created, os, architecture, variant, size, parent, added_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO NOTHING`,
+        )
+        .run(
+          i.id,
+          i.configSize,
+          i.created,
+          i.os,
+          i.architecture,
+          i.variant,
+          i.size,
+          i.parent,
+          new Date().toISOString(),
+        );
+      img.layers.forEach((layer, position) => {
+        this.addLayer(layer);
+        this.db
+          .prepare("INSERT OR IGNORE INTO image_layers (image_id, position, chain_id) VALUES (?, ?, ?)")
+          .run(i.id, position, layer.chainId);
+      });
+      for (const blob of img.layerBlobs ?? []) this.addLayerBlob(blob);
+      for (const m of img.manifests ?? []) this.addManifest(m);
+      for (const s of img.blobSources ?? []) this.addBlobSource(s.digest, s.registry, s.repository);
+      if (img.tag) this.setTag(img.tag.repository, img.tag.tag, i.id);
+      if (img.repoDigest) this.addRepoDigest(img.repoDigest.repository, img.repoDigest.digest, i.id);
+    });
+  }
+
+  image(id: string): ImageRecord | undefined {
+    const row = this.db.prepare("SELECT * FROM images WHERE id = ?").get(id) as ImageRow | undefined;
+    return row ? toImage(row) : undefined;
+  }
+
+  images(): ImageRecord[] {
+    return (this.db.prepare("SELECT * FROM images ORDER BY added_at DESC, id").all() as ImageRow[]).map(
+      toImage,
+    );
+  }
+
+  /** Image IDs that start with a hex prefix (Docker lets users type a short ID). */
+  imagesByIdPrefix(hexPrefix: string): string[] {
+    return (
+      this.db
+        .prepare("SELECT id FROM images WHERE id >= ? AND id < ? ORDER BY id")
+        .all(`sha256:${hexPrefix}`, `sha256:${hexPrefix}\uffff`) as { id: string }[]
+    ).map((r) => r.id);
+  }
+
+  children(imageId: string): string[] {
+    return (this.db.prepare("SELECT id FROM images WHERE parent = ?").all(imageId) as { id: string }[]).map(
+      (r) => r.id,
+    );
+  }
+
+  deleteImage(id: string): void {
+    this.write(() => {
+      this.db.prepare("DELETE FROM tags WHERE image_id = ?").run(id);
+      this.db.prepare("DELETE FROM repo_digests WHERE image_id = ?").run(id);
+      this.db.prepare("UPDATE manifests SET image_id = NULL WHERE image_id = ?").run(id);
+      this.db.prepare("UPDATE images SET parent = NULL WHERE parent = ?").run(id);
+      this.db.prepare("DELETE FROM image_layers WHERE image_id = ?").run(id);
+      this.db.prepare("DELETE FROM images WHERE id = ?").run(id);
+    });
+  }
+
+  // ---- tags and digests --------------------------------------------------------------------
+
+  setTag(repository: string, tag: string, imageId: string): string | undefined {
+    const previous = this.tagged(repository, tag);
+    this.db
+      .prepare(
+        "INSERT INTO tags (repository, tag, image_id) VALUES (?, ?, ?) ON CONFLICT(repository, tag) DO UPDATE SET image_id = excluded.image_id",
+      )
+      .run(repository, tag, imageId);
+    return previous;
+  }
+
+  tagged(repository: string, tag: string): string | undefined {
+    const row = this.db
+      .prepare("SELECT image_id FROM tags WHERE repository = ? AND tag = ?")
+      .get(repository, tag) as { image_id: string } | undefined;
+    return row?.image_id;
+  }
+
+  untag(repository: string, tag: string): boolean {
+    return (
+      this.db.prepare("DELETE FROM tags WHERE repository = ? AND tag = ?").run(repository, tag).changes > 0
+    );
+  }
+
+  tagsOf(imageId: string): { repository: string; tag: string }[] {
+    return this.db
+      .prepare("SELECT repository, tag FROM tags WHERE image_id = ? ORDER BY repository, tag")
+      .all(imageId) as { repository: string; tag: string }[];
+  }
+
+  allTags(): { repository: string; tag: string; imageId: string }[] {
+    return this.db
+      .prepare("SELECT repository, tag, image_id AS imageId FROM tags ORDER BY repository, tag")
+      .all() as { repository: string; tag: string; imageId: string }[];
+  }
+
+  addRepoDigest(repository: string, digest: string, imageId: string): void {
+    this.db
+      .prepare(
+        "INSERT INTO repo_digests (repository, digest, image_id) VALUES (?, ?, ?) ON CONFLICT(repository, digest) DO UPDATE SET image_id = excluded.image_id",
+      )
+      .run(repository, digest, imageId);
+  }
+
+  repoDigestsOf(imageId: string): { repository: string; digest: string }[] {
+    return this.db
+      .prepare("SELECT repository, digest FROM repo_digests WHERE image_id = ? ORDER BY repository, digest")
+      .all(imageId) as { repository: string; digest: string }[];
+  }
+
+  allRepoDigests(): { repository: string; digest: string; imageId: string }[] {
+    return this.db
+      .prepare("SELECT repository, digest, image_id AS imageId FROM repo_digests ORDER BY repository, digest")
+      .all() as { repository: string; digest: string; imageId: string }[];
+  }
+
+  byRepoDigest(repository: string, digest: string): string | undefined {
+    const row = this.db
+      .prepare("SELECT image_id FROM repo_digests WHERE repository = ? AND digest = ?")
+      .get(repository, digest) as { image_id: string } | undefined;
+    return row?.image_id;
+  }
+
+  deleteRepoDigest(repository: string, digest: string): void {
+    this.db.prepare("DELETE FROM repo_digests WHERE repository = ? AND digest = ?").run(repository, digest);
+  }
+
+  // ---- manifests ---------------------------------------------------------------------------
+
+  addManifest(m: ManifestRecord): void {
+    this.db
+      .prepare(
+        `INSERT INTO manifests (digest, media_type, size, image_id) VALUES (?, ?, ?, ?)
+         ON CONFLICT(digest) DO UPDATE SET image_id = COALESCE(excluded.image_id, manifests.image_id)`,
+      )
+      .run(m.digest, m.mediaType, m.size, m.imageId);
+  }
+
+  manifest(digest: string): ManifestRecord | undefined {
+    return this.db
+      .prepare(
+        "SELECT digest, media_type AS mediaType, size, image_id AS imageId FROM manifests WHERE digest = ?",
+      )
+      .get(digest) as ManifestRecord | undefined;
+  }
+
+  manifestsOf(imageId: string): ManifestRecord[] {
+    return this.db
+      .prepare(
+        "SELECT digest, media_type AS mediaType, size, image_id AS imageId FROM manifests WHERE image_id = ?",
+      )
+      .all(imageId) as ManifestRecord[];
+  }
+
+  deleteManifest(digest: string): void {
+    this.db.prepare("DELETE FROM manifests WHERE digest = ?").run(digest);
+  }
+}

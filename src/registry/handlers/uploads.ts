@@ -1,0 +1,61 @@
+import { RegistryError } from "../errors.js";
+import { type Context, contentLength, hasBody, parseContentRange, send } from "../http.js";
+import { urls } from "../routes.js";
+import { parseDigestParam } from "../store.js";
+import { uploadHeaders } from "../uploads.js";
+
+/** POST /v2/<name>/blobs/uploads/: a cross-repository mount, a monolithic upload, or a new session. */
+export async function startUpload(ctx: Context, name: string): Promise<void> {
+  const mount = ctx.query.get("mount");
+  const from = ctx.query.get("from");
+  if (mount !== null && from !== null) {
+    const digest = parseDigestParam(mount);
+    // A source that is not readable is not an error: the spec says to fall back to a new upload.
+    if ((await ctx.store.repoBlobSize(from, digest)) !== undefined) {
+      await ctx.store.linkBlob(name, digest);
+      blobCreated(ctx, name, digest.toString());
+      return;
+    }
+  }
+  const rawDigest = ctx.query.get("digest");
+  if (rawDigest !== null) {
+    const digest = parseDigestParam(rawDigest);
+    const { uuid } = await ctx.uploads.start(name);
+    await ctx.uploads.finish(name, uuid, digest, ctx.req, undefined, contentLength(ctx.req));
+    blobCreated(ctx, name, digest.toString());
+    return;
+  }
+  const { uuid, size } = await ctx.uploads.start(name);
+  send(ctx, 202, { ...uploadHeaders(name, uuid, size), "Content-Length": 0 });
+}
+
+export async function patchUpload(ctx: Context, name: string, uuid: string): Promise<void> {
+  const range = parseContentRange(ctx.req);
+  const status = await ctx.uploads.append(name, uuid, ctx.req, range, contentLength(ctx.req));
+  send(ctx, 202, { ...uploadHeaders(name, uuid, status.size), "Content-Length": 0 });
+}
+
+export async function finishUpload(ctx: Context, name: string, uuid: string): Promise<void> {
+  const rawDigest = ctx.query.get("digest");
+  if (rawDigest === null) {
+    throw new RegistryError("DIGEST_INVALID", "the digest query parameter is required to finish an upload");
+  }
+  const digest = parseDigestParam(rawDigest);
+  const body = hasBody(ctx.req) ? ctx.req : undefined;
+  await ctx.uploads.finish(name, uuid, digest, body, parseContentRange(ctx.req), contentLength(ctx.req));
+  blobCreated(ctx, name, digest.toString());
+}
+
+export async function uploadStatus(ctx: Context, name: string, uuid: string): Promise<void> {
+  const status = await ctx.uploads.status(name, uuid);
+  send(ctx, 204, uploadHeaders(name, uuid, status.size));
+}
+
+export async function cancelUpload(ctx: Context, name: string, uuid: string): Promise<void> {
+  await ctx.uploads.cancel(name, uuid);
+  send(ctx, 204, {});
+}
+
+function blobCreated(ctx: Context, name: string, digest: string): void {
+  send(ctx, 201, { Location: urls.blob(name, digest), "Docker-Content-Digest": digest, "Content-Length": 0 });
+}

@@ -1,0 +1,182 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import type { Logger } from "pino";
+import { validateRepositoryName } from "../oci/reference.js";
+import type { StorageDriver } from "../storage/driver.js";
+import { RegistryError } from "./errors.js";
+import { deleteBlob, getBlob } from "./handlers/blobs.js";
+import { listCatalog } from "./handlers/catalog.js";
+import { deleteManifest, getManifest, putManifest } from "./handlers/manifests.js";
+import { listReferrers } from "./handlers/referrers.js";
+import { listTags } from "./handlers/tags.js";
+import { cancelUpload, finishUpload, patchUpload, startUpload, uploadStatus } from "./handlers/uploads.js";
+import { type Context, type RegistryOptions, sendError, sendJson } from "./http.js";
+import { matchRoute, type RouteMatch } from "./routes.js";
+import { RegistryStore } from "./store.js";
+import { UploadManager } from "./uploads.js";
+
+export interface RegistryServerOptions extends RegistryOptions {
+  driver: StorageDriver;
+  log: Logger;
+  /** Uploads older than this are purged; 0 disables purging. */
+  uploadMaxAgeMs: number;
+  uploadPurgeIntervalMs: number;
+  /** How long in-flight requests may take to finish on shutdown before connections are cut. */
+  shutdownTimeoutMs?: number;
+}
+
+type Handler = (ctx: Context, match: RouteMatch) => Promise<void>;
+
+const handlers: Record<string, Partial<Record<string, Handler>>> = {
+  base: { GET: async (ctx) => sendJson(ctx, 200, {}) },
+  catalog: { GET: (ctx) => listCatalog(ctx) },
+  tags: { GET: (ctx, m) => listTags(ctx, m.name!) },
+  manifest: {
+    GET: (ctx, m) => getManifest(ctx, m.name!, m.reference!),
+    PUT: (ctx, m) => putManifest(ctx, m.name!, m.reference!),
+    DELETE: (ctx, m) => deleteManifest(ctx, m.name!, m.reference!),
+  },
+  blob: {
+    GET: (ctx, m) => getBlob(ctx, m.name!, m.digest!),
+    DELETE: (ctx, m) => deleteBlob(ctx, m.name!, m.digest!),
+  },
+  uploadStart: { POST: (ctx, m) => startUpload(ctx, m.name!) },
+  upload: {
+    GET: (ctx, m) => uploadStatus(ctx, m.name!, m.uuid!),
+    PATCH: (ctx, m) => patchUpload(ctx, m.name!, m.uuid!),
+    PUT: (ctx, m) => finishUpload(ctx, m.name!, m.uuid!),
+    DELETE: (ctx, m) => cancelUpload(ctx, m.name!, m.uuid!),
+  },
+  referrers: { GET: (ctx, m) => listReferrers(ctx, m.name!, m.digest!) },
+};
+
+/** The registry: an HTTP server speaking the OCI distribution protocol over a storage driver. */
+export class RegistryServer {
+  readonly store: RegistryStore;
+  readonly uploads: UploadManager;
+  private readonly server: Server;
+  private readonly log: Logger;
+  private purgeTimer?: NodeJS.Timeout;
+  private inFlight = 0;
+  private drained?: () => void;
+
+  constructor(private readonly options: RegistryServerOptions) {
+    this.log = options.log;
+    this.store = new RegistryStore(options.driver);
+    this.uploads = new UploadManager(options.driver, this.store);
+    this.server = createServer({ keepAliveTimeout: 65_000 }, (req, res) => void this.handle(req, res));
+  }
+
+  async listen(host: string, port: number): Promise<AddressInfo> {
+    await this.store.listRepositories();
+    await new Promise<void>((resolve, reject) => {
+      this.server.once("error", reject);
+      this.server.listen(port, host, () => {
+        this.server.off("error", reject);
+        resolve();
+      });
+    });
+    if (this.options.uploadMaxAgeMs > 0) {
+      this.purgeTimer = setInterval(() => void this.purgeUploads(), this.options.uploadPurgeIntervalMs);
+      this.purgeTimer.unref();
+      void this.purgeUploads();
+    }
+    return this.server.address() as AddressInfo;
+  }
+
+  async purgeUploads(): Promise<number> {
+    try {
+      const repos = await this.uploads.repositoriesWithUploads();
+      const purged = await this.uploads.purge(this.options.uploadMaxAgeMs, repos);
+      if (purged > 0) this.log.info({ purged }, "purged expired uploads");
+      return purged;
+    } catch (err) {
+      this.log.error({ err }, "purging expired uploads failed");
+      return 0;
+    }
+  }
+
+  /** Stops accepting connections and waits for in-flight requests to finish (up to the timeout). */
+  async close(): Promise<void> {
+    if (this.purgeTimer) clearInterval(this.purgeTimer);
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    this.server.closeIdleConnections();
+    if (this.inFlight > 0) {
+      const timeout = this.options.shutdownTimeoutMs ?? 30_000;
+      await Promise.race([
+        new Promise<void>((resolve) => {
+          this.drained = resolve;
+        }),
+        new Promise<void>((resolve) => setTimeout(resolve, timeout).unref()),
+      ]);
+    }
+    this.server.closeAllConnections();
+    await closed;
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    this.inFlight++;
+    const started = process.hrtime.bigint();
+    const rawUrl = req.url ?? "/";
+    const q = rawUrl.indexOf("?");
+    const path = q < 0 ? rawUrl : rawUrl.slice(0, q);
+    const query = new URLSearchParams(q < 0 ? "" : rawUrl.slice(q + 1));
+    const method = req.method === "HEAD" ? "GET" : (req.method ?? "GET");
+    try {
+      const match = matchRoute(path);
+      if (!match) throw new RegistryError("UNSUPPORTED", "no such endpoint", { path }, 404);
+      const handler = handlers[match.route]?.[method];
+      if (!handler) {
+        throw new RegistryError(
+          "UNSUPPORTED",
+          `method ${req.method} not allowed on ${match.route}`,
+          undefined,
+          405,
+        );
+      }
+      if (match.name !== undefined) checkName(match.name);
+      const ctx: Context = {
+        req,
+        res,
+        query,
+        store: this.store,
+        uploads: this.uploads,
+        options: this.options,
+        log: this.log,
+      };
+      await handler(ctx, match);
+    } catch (err) {
+      const regErr = toRegistryError(err);
+      if (regErr.status >= 500) this.log.error({ err, method: req.method, path }, "request failed");
+      sendError(res, req, regErr);
+    } finally {
+      if (this.log.isLevelEnabled("debug")) {
+        const ms = Number(process.hrtime.bigint() - started) / 1e6;
+        this.log.debug({ method: req.method, path, status: res.statusCode, ms }, "request");
+      }
+      this.inFlight--;
+      if (this.inFlight === 0) this.drained?.();
+    }
+  }
+}
+
+function checkName(name: string): void {
+  try {
+    validateRepositoryName(name);
+  } catch (err) {
+    throw new RegistryError("NAME_INVALID", (err as Error).message, { name });
+  }
+}
+
+function toRegistryError(err: unknown): RegistryError {
+  if (err instanceof RegistryError) return err;
+  const code = (err as { code?: string }).code;
+  if (
+    code === "ECONNRESET" ||
+    code === "ERR_STREAM_PREMATURE_CLOSE" ||
+    (err as Error).message === "aborted"
+  ) {
+    return new RegistryError("BLOB_UPLOAD_INVALID", "the request body ended early", undefined, 400);
+  }
+  return new RegistryError("UNKNOWN", (err as Error).message ?? String(err));
+}
