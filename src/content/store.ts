@@ -49,6 +49,13 @@ export class ContentStore {
     return createReadStream(this.blobPath(digest), { start, highWaterMark: 1024 * 1024 });
   }
 
+  /** A small committed blob (a manifest or config) whole. */
+  async readAll(digest: Digest): Promise<Buffer> {
+    const chunks: Buffer[] = [];
+    for await (const chunk of await this.reader(digest)) chunks.push(chunk as Buffer);
+    return Buffer.concat(chunks);
+  }
+
   async delete(digest: Digest): Promise<boolean> {
     const existed = await this.has(digest);
     await rm(this.blobPath(digest), { force: true });

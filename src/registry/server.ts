@@ -8,6 +8,7 @@ import { deleteBlob, getBlob } from "./handlers/blobs.js";
 import { listCatalog } from "./handlers/catalog.js";
 import { deleteManifest, getManifest, putManifest } from "./handlers/manifests.js";
 import { listReferrers } from "./handlers/referrers.js";
+import { search } from "./handlers/search.js";
 import { listTags } from "./handlers/tags.js";
 import { cancelUpload, finishUpload, patchUpload, startUpload, uploadStatus } from "./handlers/uploads.js";
 import { type Context, type RegistryOptions, sendError, sendJson } from "./http.js";
@@ -30,6 +31,7 @@ type Handler = (ctx: Context, match: RouteMatch) => Promise<void>;
 const handlers: Record<string, Partial<Record<string, Handler>>> = {
   base: { GET: async (ctx) => sendJson(ctx, 200, {}) },
   catalog: { GET: (ctx) => listCatalog(ctx) },
+  search: { GET: (ctx) => search(ctx) },
   tags: { GET: (ctx, m) => listTags(ctx, m.name!) },
   manifest: {
     GET: (ctx, m) => getManifest(ctx, m.name!, m.reference!),

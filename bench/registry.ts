@@ -1,0 +1,157 @@
+/**
+ * Registry benchmark: Berth's registry against Debian's docker-registry (CNCF distribution), side
+ * by side on this machine, in one run. Prints each figure and Berth/distribution ratios.
+ *
+ *   node dist/scripts/fixtures.js --big && npm run bench [-- --duration 10]
+ *
+ * Measures: push of the big-1 fixture with `skopeo copy` into an empty store (wall time, best of
+ * --pushes), manifest GET by tag and tags/list GET with wrk (32 connections), blob GET throughput
+ * with wrk (4 connections on the largest layer), and Berth's peak RSS (VmHWM) over the push.
+ */
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { performance } from "node:perf_hooks";
+import { parseArgs } from "node:util";
+import { request } from "undici";
+import { repoRoot } from "../test/helpers/fixtures.js";
+import { run, runOk, startBerthRegistry, startDistribution } from "../test/helpers/processes.js";
+
+const { values: args } = parseArgs({
+  options: {
+    duration: { type: "string", default: "10" },
+    pushes: { type: "string", default: "2" },
+  },
+});
+const duration = `${args.duration}s`;
+const REPO = "bench/big";
+const OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json";
+
+interface Peer {
+  name: string;
+  host: string;
+  pid: number;
+  stop(): Promise<unknown>;
+}
+
+async function main(): Promise<void> {
+  const layout = join(repoRoot(), ".fixtures/images-big/oci");
+  await readFile(join(layout, "index.json")).catch(() => {
+    throw new Error("no big fixture: run `node dist/scripts/fixtures.js --big` first");
+  });
+  const results: Record<string, Record<string, number>> = { berth: {}, distribution: {} };
+
+  for (let i = 0; i < Number(args.pushes); i++) {
+    for (const which of ["berth", "distribution"] as const) {
+      const peer = await start(which);
+      const t0 = performance.now();
+      await runOk("skopeo", [
+        "copy",
+        "--insecure-policy",
+        "--dest-tls-verify=false",
+        `oci:${layout}:big-1`,
+        `docker://${peer.host}/${REPO}:1`,
+      ]);
+      const seconds = (performance.now() - t0) / 1000;
+      const r = results[which]!;
+      r.pushSeconds = Math.min(r.pushSeconds ?? Number.POSITIVE_INFINITY, seconds);
+      if (which === "berth") r.peakRssMB = Math.max(r.peakRssMB ?? 0, await peakRssMB(peer.pid));
+      if (i < Number(args.pushes) - 1) await peer.stop();
+      else (results[which] as unknown as { peer: Peer }).peer = peer;
+    }
+  }
+
+  for (const which of ["berth", "distribution"] as const) {
+    const peer = (results[which] as unknown as { peer: Peer }).peer;
+    const base = `http://${peer.host}`;
+    const manifest = await request(`${base}/v2/${REPO}/manifests/1`, { headers: { Accept: OCI_MANIFEST } });
+    const body = Buffer.from(await manifest.body.arrayBuffer());
+    for (let t = 0; t < 50; t++) {
+      const res = await request(`${base}/v2/${REPO}/manifests/t${t}`, {
+        method: "PUT",
+        headers: { "Content-Type": OCI_MANIFEST },
+        body,
+      });
+      await res.body.dump();
+    }
+    const layers = (JSON.parse(body.toString()) as { layers: { digest: string; size: number }[] }).layers;
+    const biggest = layers.reduce((a, b) => (b.size > a.size ? b : a));
+    const r = results[which]!;
+    r.manifestRps = await wrkRequestsPerSecond(`${base}/v2/${REPO}/manifests/1`, 32, [
+      `Accept: ${OCI_MANIFEST}`,
+    ]);
+    r.tagsRps = await wrkRequestsPerSecond(`${base}/v2/${REPO}/tags/list`, 32);
+    r.blobMBps = await wrkTransferMBps(`${base}/v2/${REPO}/blobs/${biggest.digest}`, 4);
+    await peer.stop();
+  }
+
+  const b = results.berth!;
+  const d = results.distribution!;
+  const rows: [string, number, number, number, string][] = [
+    [
+      "push big-1 (s, lower is better)",
+      b.pushSeconds!,
+      d.pushSeconds!,
+      d.pushSeconds! / b.pushSeconds!,
+      ">= 1.0x",
+    ],
+    ["manifest GET by tag (req/s)", b.manifestRps!, d.manifestRps!, b.manifestRps! / d.manifestRps!, ">= 5x"],
+    ["tags/list GET (req/s)", b.tagsRps!, d.tagsRps!, b.tagsRps! / d.tagsRps!, ">= 5x"],
+    ["blob GET (MB/s)", b.blobMBps!, d.blobMBps!, b.blobMBps! / d.blobMBps!, ">= 1.0x"],
+  ];
+  console.log("| measure | berth | distribution | berth advantage | target |");
+  console.log("| --- | ---: | ---: | ---: | --- |");
+  for (const [what, bv, dv, ratio, target] of rows) {
+    console.log(`| ${what} | ${fmt(bv)} | ${fmt(dv)} | ${ratio.toFixed(2)}x | ${target} |`);
+  }
+  console.log(`| berth peak RSS during push (MB) | ${fmt(b.peakRssMB!)} | | | < 150 |`);
+}
+
+async function start(which: "berth" | "distribution"): Promise<Peer> {
+  if (which === "berth") {
+    const reg = await startBerthRegistry({ extraArgs: ["--log-level", "warn"] });
+    return { name: which, host: reg.host, pid: reg.proc.pid!, stop: () => reg.stop() };
+  }
+  const reg = await startDistribution();
+  return { name: which, host: reg.host, pid: reg.proc.pid!, stop: () => reg.stop() };
+}
+
+async function peakRssMB(pid: number): Promise<number> {
+  const status = await readFile(`/proc/${pid}/status`, "utf8");
+  const kb = Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? Number.NaN);
+  return kb / 1024;
+}
+
+async function wrk(url: string, connections: number, headers: string[] = []): Promise<string> {
+  const hdrArgs = headers.flatMap((h) => ["-H", h]);
+  const res = await run("wrk", ["-t2", `-c${connections}`, `-d${duration}`, "--latency", ...hdrArgs, url]);
+  if (res.code !== 0) throw new Error(`wrk failed: ${res.stderr}`);
+  if (/Non-2xx or 3xx responses/.test(res.stdout))
+    throw new Error(`wrk saw errors for ${url}:\n${res.stdout}`);
+  return res.stdout;
+}
+
+async function wrkRequestsPerSecond(
+  url: string,
+  connections: number,
+  headers: string[] = [],
+): Promise<number> {
+  const out = await wrk(url, connections, headers);
+  return Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1]);
+}
+
+async function wrkTransferMBps(url: string, connections: number): Promise<number> {
+  const out = await wrk(url, connections);
+  const m = /Transfer\/sec:\s+([\d.]+)(KB|MB|GB)/.exec(out);
+  if (!m) throw new Error(`no transfer rate in wrk output:\n${out}`);
+  const scale = { KB: 1 / 1024, MB: 1, GB: 1024 }[m[2] as "KB" | "MB" | "GB"];
+  return Number(m[1]) * scale;
+}
+
+function fmt(n: number): string {
+  return n >= 100 ? n.toFixed(0) : n.toFixed(2);
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exitCode = 1;
+});

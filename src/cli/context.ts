@@ -1,0 +1,87 @@
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { parse as parseYaml } from "yaml";
+import { defaultRoot, LocalStore } from "../images/local-store.js";
+import type { Reference } from "../oci/reference.js";
+import { RemoteRepository } from "../remote/repository.js";
+import { RegistryTransport } from "../remote/transport.js";
+
+/** The client's settings: ROOT/config.yaml (or JSON), all optional. */
+export interface ClientConfig {
+  /** Registries reached over plain HTTP (localhost and 127.0.0.0/8 always are). */
+  insecureRegistries: string[];
+  maxConcurrentDownloads: number;
+  maxConcurrentUploads: number;
+}
+
+const DEFAULTS: ClientConfig = { insecureRegistries: [], maxConcurrentDownloads: 3, maxConcurrentUploads: 5 };
+
+export interface GlobalFlags {
+  root?: string;
+}
+
+/** What every client command works with: the local store, the config, and registry connections. */
+export class CliContext {
+  readonly root: string;
+  readonly config: ClientConfig;
+  private storeInstance?: LocalStore;
+  private readonly transports = new Map<string, RegistryTransport>();
+
+  constructor(flags: GlobalFlags) {
+    this.root = flags.root ?? defaultRoot();
+    this.config = loadClientConfig(this.root);
+  }
+
+  get store(): LocalStore {
+    this.storeInstance ??= new LocalStore(this.root);
+    return this.storeInstance;
+  }
+
+  transport(registry: string): RegistryTransport {
+    let t = this.transports.get(registry);
+    if (!t) {
+      t = new RegistryTransport(registry, { insecureRegistries: this.config.insecureRegistries });
+      this.transports.set(registry, t);
+    }
+    return t;
+  }
+
+  repository(ref: Reference): RemoteRepository {
+    return new RemoteRepository(this.transport(ref.registry), ref.repository);
+  }
+
+  close(): void {
+    this.storeInstance?.close();
+  }
+}
+
+function loadClientConfig(root: string): ClientConfig {
+  const file = ["config.yaml", "config.yml", "config.json"]
+    .map((f) => join(root, f))
+    .find((f) => existsSync(f));
+  if (!file) return { ...DEFAULTS };
+  const raw = (parseYaml(readFileSync(file, "utf8")) ?? {}) as Partial<ClientConfig>;
+  const cfg = { ...DEFAULTS, ...raw };
+  if (!Array.isArray(cfg.insecureRegistries)) throw new Error(`${file}: insecureRegistries must be a list`);
+  for (const key of ["maxConcurrentDownloads", "maxConcurrentUploads"] as const) {
+    if (!Number.isInteger(cfg[key]) || cfg[key] < 1)
+      throw new Error(`${file}: ${key} must be a positive integer`);
+  }
+  return cfg;
+}
+
+/**
+ * Wraps a commander action: builds the context from the program's global flags (--root), runs
+ * the command and closes the store, whatever happens.
+ */
+// biome-ignore lint/suspicious/noExplicitAny: commander passes positional arguments of any shape
+export function withContext<A extends any[]>(fn: (ctx: CliContext, ...args: A) => Promise<void>) {
+  return async function (this: import("commander").Command, ...args: A): Promise<void> {
+    const ctx = new CliContext(this.optsWithGlobals() as GlobalFlags);
+    try {
+      await fn(ctx, ...args);
+    } finally {
+      ctx.close();
+    }
+  };
+}

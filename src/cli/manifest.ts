@@ -1,0 +1,259 @@
+import { Command } from "commander";
+import { type ListEntry, ManifestLists } from "../images/manifest-lists.js";
+import type { Descriptor } from "../oci/descriptor.js";
+import { Digest } from "../oci/digest.js";
+import { type ImageIndex, type ImageManifest, parseImageConfig, parseManifest } from "../oci/manifest.js";
+import { MediaTypes } from "../oci/media-types.js";
+import type { Platform } from "../oci/platform.js";
+import { formatReference, parseReference, type Reference } from "../oci/reference.js";
+import { copyImage } from "../remote/copy.js";
+import { type CliContext, withContext } from "./context.js";
+
+export function manifestCommand(): Command {
+  const manifest = new Command("manifest").description("Manage Docker image manifests and manifest lists");
+  manifest
+    .command("inspect")
+    .description("Display an image manifest, or manifest list")
+    .argument("<name>", "MANIFEST, or MANIFEST_LIST when a second argument follows")
+    .argument("[manifest]", "MANIFEST within MANIFEST_LIST")
+    .option("--insecure", "allow communication with an insecure registry")
+    .option("-v, --verbose", "output additional info including layers and platform")
+    .action(
+      withContext(async (ctx, a: string, b: string | undefined, flags: { verbose?: boolean }) => {
+        if (b === undefined) await inspect(ctx, a, undefined, Boolean(flags.verbose));
+        else await inspect(ctx, b, a, Boolean(flags.verbose));
+      }),
+    );
+  manifest
+    .command("create")
+    .description("Create a local manifest list for annotating and pushing to a registry")
+    .argument("<list>", "MANIFEST_LIST")
+    .argument("<manifests...>", "MANIFEST")
+    .option("-a, --amend", "amend an existing manifest list")
+    .option("--insecure", "allow communication with an insecure registry")
+    .action(
+      withContext(async (ctx, list: string, images: string[], flags: { amend?: boolean }) => {
+        const listRef = parseReference(list);
+        const entries: ListEntry[] = [];
+        for (const image of images) entries.push(await describeImage(ctx, parseReference(image), listRef));
+        await lists(ctx).create(list, entries, Boolean(flags.amend));
+        process.stdout.write(`Created manifest list ${formatReference(listRef)}\n`);
+      }),
+    );
+  manifest
+    .command("annotate")
+    .description("Add additional information to a local image manifest")
+    .argument("<list>", "MANIFEST_LIST")
+    .argument("<manifest>", "MANIFEST")
+    .option("--os <os>", "set operating system")
+    .option("--arch <arch>", "set architecture")
+    .option("--variant <variant>", "set architecture variant")
+    .option("--os-version <version>", "set operating system version")
+    .option("--os-features <features>", "set operating system feature (comma-separated)")
+    .action(
+      withContext(
+        async (
+          ctx,
+          list: string,
+          image: string,
+          flags: { os?: string; arch?: string; variant?: string; osVersion?: string; osFeatures?: string },
+        ) => {
+          const target = formatReference(parseReference(image));
+          const entries = await lists(ctx).entries(list);
+          const entry = entries.find((e) => e.ref === target);
+          if (!entry) throw new Error(`manifest for image ${image} does not exist in ${list}`);
+          const platform: Platform = { ...(entry.descriptor.platform ?? { os: "", architecture: "" }) };
+          if (flags.os) platform.os = flags.os;
+          if (flags.arch) platform.architecture = flags.arch;
+          if (flags.variant) platform.variant = flags.variant;
+          if (flags.osVersion) platform["os.version"] = flags.osVersion;
+          if (flags.osFeatures) platform["os.features"] = flags.osFeatures.split(",");
+          entry.descriptor.platform = platform;
+          await lists(ctx).put(list, entry);
+        },
+      ),
+    );
+  manifest
+    .command("push")
+    .description("Push a manifest list to a repository")
+    .argument("<list>", "MANIFEST_LIST")
+    .option("-p, --purge", "remove the local manifest list after push")
+    .option("--insecure", "allow push to an insecure registry")
+    .action(
+      withContext(async (ctx, list: string, flags: { purge?: boolean }) => {
+        const digest = await push(ctx, list);
+        if (flags.purge) await lists(ctx).remove(list);
+        process.stdout.write(`${digest}\n`);
+      }),
+    );
+  manifest
+    .command("rm")
+    .description("Delete one or more manifest lists from local storage")
+    .argument("<lists...>", "MANIFEST_LIST")
+    .action(
+      withContext(async (ctx, names: string[]) => {
+        for (const name of names) {
+          if (!(await lists(ctx).exists(name))) throw new Error(`No such manifest: ${name}`);
+          await lists(ctx).remove(name);
+        }
+      }),
+    );
+  return manifest;
+}
+
+function lists(ctx: CliContext): ManifestLists {
+  return new ManifestLists(ctx.root);
+}
+
+/** The descriptor (with platform, read from the image's config) of one image for a list. */
+async function describeImage(ctx: CliContext, ref: Reference, listRef: Reference): Promise<ListEntry> {
+  if (ref.registry !== listRef.registry) {
+    throw new Error("cannot use source images from a different registry than the target image");
+  }
+  const repo = ctx.repository(ref);
+  const fetched = await repo.getManifest(ref.digest?.toString() ?? ref.tag!);
+  const parsed = parseManifest(fetched.bytes, fetched.mediaType);
+  if (parsed.kind === "index") throw new Error(`${formatReference(ref)} is a manifest list`);
+  const manifest = parsed.value as ImageManifest;
+  const blob = await repo.getBlob(manifest.config.digest);
+  const chunks: Buffer[] = [];
+  for await (const chunk of blob.stream) chunks.push(chunk as Buffer);
+  const config = parseImageConfig(Buffer.concat(chunks));
+  const platform: Platform = { architecture: config.architecture, os: config.os };
+  if (config.variant) platform.variant = config.variant;
+  if (config["os.version"]) platform["os.version"] = config["os.version"];
+  return {
+    ref: formatReference(ref),
+    descriptor: {
+      mediaType: parsed.mediaType,
+      size: fetched.bytes.length,
+      digest: fetched.digest.toString(),
+      platform,
+    },
+  };
+}
+
+async function push(ctx: CliContext, list: string): Promise<string> {
+  const listRef = parseReference(list);
+  const entries = await lists(ctx).entries(list);
+  const target = ctx.repository(listRef);
+  for (const entry of entries) {
+    const ref = parseReference(entry.ref);
+    if (ref.repository === listRef.repository) continue;
+    // Images from other repositories of the registry are brought over by digest, blobs mounted.
+    await copyImage(ctx.repository(ref), target, entry.descriptor.digest, undefined, {
+      mountFrom: ref.repository,
+    });
+  }
+  const allDocker = entries.every((e) => e.descriptor.mediaType === MediaTypes.DOCKER_MANIFEST);
+  const index: ImageIndex = {
+    schemaVersion: 2,
+    mediaType: allDocker ? MediaTypes.DOCKER_MANIFEST_LIST : MediaTypes.OCI_INDEX,
+    manifests: entries.map((e) => e.descriptor),
+  };
+  const bytes = Buffer.from(JSON.stringify(index));
+  return target.putManifest(listRef.tag, bytes, index.mediaType!);
+}
+
+async function inspect(
+  ctx: CliContext,
+  name: string,
+  list: string | undefined,
+  verbose: boolean,
+): Promise<void> {
+  const out = process.stdout;
+  if (list !== undefined || (await lists(ctx).exists(name))) {
+    const entries = await lists(ctx).entries(list ?? name);
+    if (list !== undefined) {
+      const target = formatReference(parseReference(name));
+      const entry = entries.find((e) => e.ref === target);
+      if (!entry) throw new Error(`No such manifest: ${name}`);
+      out.write(`${JSON.stringify(entry, null, "\t")}\n`);
+      return;
+    }
+    const index: ImageIndex = {
+      schemaVersion: 2,
+      mediaType: MediaTypes.DOCKER_MANIFEST_LIST,
+      manifests: entries.map((e) => e.descriptor),
+    };
+    out.write(`${goJson(orderIndex(index), "   ")}\n`);
+    return;
+  }
+  const ref = parseReference(name);
+  const repo = ctx.repository(ref);
+  const fetched = await repo.getManifest(ref.digest?.toString() ?? ref.tag!);
+  const parsed = parseManifest(fetched.bytes, fetched.mediaType);
+  if (!verbose) {
+    // Docker re-marshals a list with three-space indentation and indents a manifest's raw bytes with tabs.
+    if (parsed.kind === "index") out.write(`${goJson(orderIndex(parsed.value as ImageIndex), "   ")}\n`);
+    else out.write(`${goJson(JSON.parse(fetched.bytes.toString("utf8")), "\t")}\n`);
+    return;
+  }
+  if (parsed.kind === "index") {
+    const rows = [];
+    for (const desc of (parsed.value as ImageIndex).manifests) {
+      const child = await repo.getManifest(desc.digest);
+      rows.push(
+        verboseEntry(
+          formatReference({ ...ref, tag: undefined, digest: Digest.parse(desc.digest) }),
+          desc,
+          child.bytes,
+        ),
+      );
+    }
+    out.write(`${goJson(rows, "\t")}\n`);
+  } else {
+    const desc: Descriptor = {
+      mediaType: parsed.mediaType,
+      digest: fetched.digest.toString(),
+      size: fetched.bytes.length,
+    };
+    out.write(`${goJson(verboseEntry(formatReference(ref), desc, fetched.bytes), "\t")}\n`);
+  }
+}
+
+function verboseEntry(ref: string, descriptor: Descriptor, raw: Buffer): Record<string, unknown> {
+  const parsed = parseManifest(raw);
+  const key = parsed.mediaType === MediaTypes.DOCKER_MANIFEST ? "SchemaV2Manifest" : "OCIManifest";
+  return {
+    Ref: ref,
+    Descriptor: descriptor,
+    Raw: raw.toString("base64"),
+    [key]: JSON.parse(raw.toString("utf8")),
+  };
+}
+
+/** An index with its fields in the order Docker's structs marshal them. */
+function orderIndex(index: ImageIndex): Record<string, unknown> {
+  return {
+    schemaVersion: index.schemaVersion,
+    mediaType: index.mediaType,
+    manifests: index.manifests.map((m) => {
+      const p = m.platform;
+      return {
+        mediaType: m.mediaType,
+        size: m.size,
+        digest: m.digest,
+        ...(p
+          ? {
+              platform: {
+                architecture: p.architecture,
+                os: p.os,
+                ...(p["os.version"] ? { "os.version": p["os.version"] } : {}),
+                ...(p["os.features"] ? { "os.features": p["os.features"] } : {}),
+                ...(p.variant ? { variant: p.variant } : {}),
+              },
+            }
+          : {}),
+      };
+    }),
+  };
+}
+
+/** JSON as Go's encoding/json writes it: <, > and & escaped. */
+function goJson(value: unknown, indent: string): string {
+  return JSON.stringify(value, null, indent)
+    .replace(/</g, "\\u003c")
+    .replace(/>/g, "\\u003e")
+    .replace(/&/g, "\\u0026");
+}

@@ -1,0 +1,87 @@
+import { Command } from "commander";
+import { importImage } from "../images/import.js";
+import { type Platform, parsePlatform } from "../oci/platform.js";
+import { familiarName, formatReference, parseReference, type Reference, withTag } from "../oci/reference.js";
+import { RemoteError } from "../remote/errors.js";
+import { type CliContext, withContext } from "./context.js";
+import { ProgressPrinter } from "./progress.js";
+
+interface PullFlags {
+  platform?: string;
+  allTags?: boolean;
+  quiet?: boolean;
+}
+
+export function pullCommand(name = "pull"): Command {
+  return new Command(name)
+    .description("Download an image from a registry")
+    .argument("<name>", "NAME[:TAG|@DIGEST]")
+    .option("--platform <platform>", "set platform if server is multi-platform capable (os/arch[/variant])")
+    .option("-a, --all-tags", "download all tagged images in the repository")
+    .option("-q, --quiet", "suppress verbose output")
+    .action(withContext(async (ctx, input: string, flags: PullFlags) => runPull(ctx, input, flags)));
+}
+
+/** The path Docker shows in "Pulling from": the repository without docker.io's domain. */
+function pullingFrom(ref: Reference): string {
+  return ref.registry === "docker.io" ? ref.repository : familiarName(ref);
+}
+
+async function runPull(ctx: CliContext, input: string, flags: PullFlags): Promise<void> {
+  const ref = parseReference(input);
+  const platform: Platform | undefined = flags.platform ? parsePlatform(flags.platform) : undefined;
+  const out = process.stdout;
+  const explicitTag = ref.digest !== undefined || /:[^/]+$/.test(input.replace(/@.*$/, ""));
+  if (flags.allTags) {
+    if (explicitTag) throw new Error("tag can't be used with --all-tags/-a");
+    const tags = await ctx.repository(ref).listTags();
+    let newer = false;
+    for (const tag of tags) newer = (await pullOne(ctx, withTag(ref, tag), platform, flags)) || newer;
+    if (!flags.quiet) {
+      out.write(
+        `Status: ${newer ? "Downloaded newer image" : "Image is up to date"} for ${familiarName(ref)}\n`,
+      );
+    }
+    out.write(`${formatReference({ registry: ref.registry, repository: ref.repository })}\n`);
+    return;
+  }
+  if (!explicitTag && !flags.quiet) out.write(`Using default tag: ${ref.tag}\n`);
+  const newer = await pullOne(ctx, ref, platform, flags);
+  if (!flags.quiet) {
+    const shown = familiarString(ref);
+    out.write(`Status: ${newer ? "Downloaded newer image" : "Image is up to date"} for ${shown}\n`);
+  }
+  out.write(`${formatReference(ref)}\n`);
+}
+
+function familiarString(ref: Reference): string {
+  return `${familiarName(ref)}${ref.digest ? `@${ref.digest}` : `:${ref.tag}`}`;
+}
+
+async function pullOne(
+  ctx: CliContext,
+  ref: Reference,
+  platform: Platform | undefined,
+  flags: PullFlags,
+): Promise<boolean> {
+  const out = process.stdout;
+  if (!flags.quiet) out.write(`${ref.digest?.toString() ?? ref.tag}: Pulling from ${pullingFrom(ref)}\n`);
+  const printer = flags.quiet ? undefined : new ProgressPrinter(out);
+  try {
+    const result = await importImage(ctx.store, ctx.repository(ref), ref, {
+      platform,
+      concurrency: ctx.config.maxConcurrentDownloads,
+      onProgress: printer?.listener,
+      recordSource: true,
+    });
+    if (!flags.quiet) out.write(`Digest: ${result.digest}\n`);
+    return !result.upToDate;
+  } catch (err) {
+    if (err instanceof RemoteError && (err.code === "MANIFEST_UNKNOWN" || err.code === "NOT_FOUND")) {
+      throw new Error(
+        `manifest for ${familiarString(ref)} not found: manifest unknown: ${err.message || "manifest unknown"}`,
+      );
+    }
+    throw err;
+  }
+}

@@ -1,0 +1,70 @@
+import { Command } from "commander";
+import { exportImage } from "../images/export.js";
+import { repositoryOf } from "../images/resolve.js";
+import { familiarName, parseReference, type Reference, withTag } from "../oci/reference.js";
+import { type CliContext, withContext } from "./context.js";
+import { ProgressPrinter } from "./progress.js";
+
+interface PushFlags {
+  allTags?: boolean;
+  quiet?: boolean;
+  compression?: string;
+}
+
+export function pushCommand(name = "push"): Command {
+  return new Command(name)
+    .description("Upload an image to a registry")
+    .argument("<name>", "NAME[:TAG]")
+    .option("-a, --all-tags", "push all tags of an image to the repository")
+    .option("-q, --quiet", "suppress verbose output")
+    .option(
+      "--compression <algorithm>",
+      "compression for layers that exist only unpacked: gzip or zstd",
+      "gzip",
+    )
+    .action(withContext(async (ctx, input: string, flags: PushFlags) => runPush(ctx, input, flags)));
+}
+
+async function runPush(ctx: CliContext, input: string, flags: PushFlags): Promise<void> {
+  if (flags.compression !== "gzip" && flags.compression !== "zstd") {
+    throw new Error(`invalid compression "${flags.compression}": use gzip or zstd`);
+  }
+  const ref = parseReference(input);
+  if (ref.digest) throw new Error("cannot push a digest reference");
+  const repository = repositoryOf(ref);
+  const tagged = /:[^/]+$/.test(input);
+  if (flags.allTags && tagged) throw new Error("tag can't be used with --all-tags/-a");
+  const tags = flags.allTags
+    ? ctx.store.db
+        .allTags()
+        .filter((t) => t.repository === repository)
+        .map((t) => t.tag)
+    : [ref.tag!];
+  if (tags.length === 0 || (!flags.allTags && !ctx.store.db.tagged(repository, ref.tag!))) {
+    throw new Error(`An image does not exist locally with the tag: ${familiarName(ref)}`);
+  }
+  const out = process.stdout;
+  out.write(
+    `The push refers to repository [${repository.startsWith("docker.io/") ? repository : familiarName(ref)}]\n`,
+  );
+  for (const tag of tags) await pushOne(ctx, withTag(ref, tag), flags);
+}
+
+async function pushOne(ctx: CliContext, ref: Reference, flags: PushFlags): Promise<void> {
+  const out = process.stdout;
+  const imageId = ctx.store.db.tagged(repositoryOf(ref), ref.tag!)!;
+  const printer = flags.quiet ? undefined : new ProgressPrinter(out);
+  const repo = ctx.repository(ref);
+  const result = await exportImage(ctx.store, repo, imageId, ref.tag, {
+    concurrency: ctx.config.maxConcurrentUploads,
+    onProgress: printer?.listener,
+    compression: flags.compression as "gzip" | "zstd",
+    mountSources: (digest) =>
+      ctx.store.db.blobSources(digest, ref.registry).filter((r) => r !== ref.repository),
+  });
+  ctx.store.db.write(() => {
+    ctx.store.db.addRepoDigest(repositoryOf(ref), result.digest, imageId);
+    for (const blob of result.blobs) ctx.store.db.addBlobSource(blob, ref.registry, ref.repository);
+  });
+  out.write(`${ref.tag}: digest: ${result.digest} size: ${result.size}\n`);
+}

@@ -1,0 +1,19 @@
+import { Command } from "commander";
+import { repositoryOf, resolveLocalImage } from "../images/resolve.js";
+import { parseReference } from "../oci/reference.js";
+import { withContext } from "./context.js";
+
+export function tagCommand(name = "tag"): Command {
+  return new Command(name)
+    .description("Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE")
+    .argument("<source>", "SOURCE_IMAGE[:TAG]")
+    .argument("<target>", "TARGET_IMAGE[:TAG]")
+    .action(
+      withContext(async (ctx, source: string, target: string) => {
+        const { imageId } = resolveLocalImage(ctx.store.db, source);
+        const ref = parseReference(target);
+        if (ref.digest) throw new Error("refusing to create a tag with a digest reference");
+        ctx.store.db.write(() => ctx.store.db.setTag(repositoryOf(ref), ref.tag!, imageId));
+      }),
+    );
+}
