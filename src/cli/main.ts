@@ -1,25 +1,88 @@
 import { Command, CommanderError } from "commander";
-import { registryCommand } from "./registry.js";
+import { InvalidReferenceError } from "../oci/errors.js";
 
-export function buildProgram(): Command {
+type Loader = () => Promise<Command>;
+
+/**
+ * Each top-level command, loaded only when it runs: `berth images` should not pay for the HTTP
+ * client, nor `berth registry serve` for the image store. Help loads them all.
+ */
+const commands: Record<string, Loader> = {
+  pull: async () => (await import("./pull.js")).pullCommand(),
+  push: async () => (await import("./push.js")).pushCommand(),
+  tag: async () => (await import("./tag.js")).tagCommand(),
+  images: async () => (await import("./images.js")).imagesCommand(),
+  rmi: async () => (await import("./rmi.js")).rmiCommand(),
+  history: async () => (await import("./images.js")).historyCommand(),
+  search: async () => (await import("./search.js")).searchCommand(),
+  copy: async () => (await import("./copy.js")).copyCommand(),
+  tags: async () => (await import("./copy.js")).tagsCommand(),
+  manifest: async () => (await import("./manifest.js")).manifestCommand(),
+  image: imageGroup,
+  registry: async () => (await import("./registry.js")).registryCommand(),
+};
+
+async function imageGroup(): Promise<Command> {
+  const [pull, push, tag, images, rmi] = await Promise.all([
+    import("./pull.js"),
+    import("./push.js"),
+    import("./tag.js"),
+    import("./images.js"),
+    import("./rmi.js"),
+  ]);
+  return new Command("image")
+    .description("Manage images")
+    .addCommand(images.imagesCommand("ls").alias("list"))
+    .addCommand(pull.pullCommand())
+    .addCommand(push.pushCommand())
+    .addCommand(tag.tagCommand())
+    .addCommand(rmi.rmiCommand("rm").alias("remove"))
+    .addCommand(rmi.pruneCommand())
+    .addCommand(images.inspectCommand())
+    .addCommand(images.historyCommand());
+}
+
+export async function buildProgram(only?: string): Promise<Command> {
   const program = new Command("berth")
     .description("Berth: a container image registry and client")
     .version("0.1.0", "-v, --version", "print the version")
-    .showHelpAfterError()
-    .exitOverride();
-  program.addCommand(registryCommand());
+    .option("--root <dir>", "local image store (default $BERTH_ROOT or ~/.local/share/berth)")
+    // Global options go before the command, as docker's do; `registry serve --root` is the server's own.
+    .enablePositionalOptions()
+    .showHelpAfterError();
+  const names = only && only in commands ? [only] : Object.keys(commands);
+  for (const name of names) program.addCommand(await commands[name]!());
+  overrideExits(program);
   return program;
+}
+
+/** Commander exits the process on errors unless told otherwise, on every command of the tree. */
+function overrideExits(cmd: Command): void {
+  cmd.exitOverride();
+  for (const sub of cmd.commands) overrideExits(sub);
+}
+
+/** The first argument that is not a global option: the command to load. */
+function commandName(argv: string[]): string | undefined {
+  for (let i = 2; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === "--root") i++;
+    else if (!arg.startsWith("-")) return arg;
+  }
+  return undefined;
 }
 
 /** Runs the CLI and resolves to the process exit code. Long-running commands resolve when they stop. */
 export async function main(argv: string[]): Promise<number> {
-  const program = buildProgram();
   try {
+    const program = await buildProgram(commandName(argv));
     await program.parseAsync(argv);
-    return 0;
+    return typeof process.exitCode === "number" ? process.exitCode : 0;
   } catch (err) {
     if (err instanceof CommanderError) return err.exitCode;
-    process.stderr.write(`Error: ${(err as Error).message}\n`);
+    // Docker prints reference errors bare and everything else after "Error: ".
+    if (err instanceof InvalidReferenceError) process.stderr.write(`${err.message}\n`);
+    else process.stderr.write(`Error: ${(err as Error).message}\n`);
     return 1;
   }
 }

@@ -1,7 +1,7 @@
 import { resolve } from "node:path";
 import { Command } from "commander";
 import { pino } from "pino";
-import { ConfigError, loadConfig, parseAddr, parseDuration, validateConfig } from "../registry/config.js";
+import { loadConfig, parseAddr, parseDuration, validateConfig } from "../registry/config.js";
 import { RegistryServer } from "../registry/server.js";
 import { FilesystemDriver } from "../storage/filesystem.js";
 
@@ -48,16 +48,18 @@ async function serve(flags: ServeFlags): Promise<void> {
     address.family === "IPv6" ? `[${address.address}]:${address.port}` : `${address.address}:${address.port}`;
   log.info({ addr: shown, root, delete: cfg.delete.enabled }, "listening");
   await new Promise<void>((done) => {
+    let stopping = false;
     const stop = (signal: string) => {
+      // A second signal while draining must not kill the process half-way (the default action would).
+      if (stopping) return;
+      stopping = true;
       log.info({ signal }, "shutting down: finishing in-flight requests");
       void server.close().then(() => {
         log.info("stopped");
         done();
       });
     };
-    process.once("SIGTERM", () => stop("SIGTERM"));
-    process.once("SIGINT", () => stop("SIGINT"));
+    process.on("SIGTERM", () => stop("SIGTERM"));
+    process.on("SIGINT", () => stop("SIGINT"));
   });
 }
-
-export { ConfigError };

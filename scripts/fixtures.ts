@@ -1,0 +1,56 @@
+/**
+ * Builds the test images once with ../shared/fixtures/make-images.sh (buildah, root) into
+ * .fixtures/images, or with --big into .fixtures/images-big (benchmarks). Skips the work when
+ * the script has not changed since the last build; builds into a temporary directory and renames
+ * it into place, so an interrupted run never leaves half a fixture set.
+ */
+import { spawnSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const repo = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
+const big = process.argv.includes("--big");
+const shared = process.env.BERTH_SHARED ?? resolve(repo, "../shared");
+const script = join(shared, "fixtures/make-images.sh");
+if (!existsSync(script)) {
+  console.error(`fixtures: ${script} not found (set BERTH_SHARED to the shared/ directory)`);
+  process.exit(1);
+}
+const target = join(repo, ".fixtures", big ? "images-big" : "images");
+const stamp = createHash("sha256")
+  .update(readFileSync(script))
+  .update(big ? "big" : "")
+  .digest("hex");
+const stampFile = join(target, ".stamp");
+if (
+  existsSync(join(target, "MANIFEST.txt")) &&
+  existsSync(stampFile) &&
+  readFileSync(stampFile, "utf8") === stamp
+) {
+  console.error(`fixtures: ${target} is up to date`);
+  process.exit(0);
+}
+for (const tool of ["buildah", "skopeo", "busybox"]) {
+  if (spawnSync("sh", ["-c", `command -v ${tool}`]).status !== 0) {
+    console.error(`fixtures: ${tool} is missing: apt-get install -y buildah skopeo busybox-static`);
+    process.exit(1);
+  }
+}
+mkdirSync(dirname(target), { recursive: true });
+const tmp = `${target}.tmp-${process.pid}`;
+rmSync(tmp, { recursive: true, force: true });
+console.error(`fixtures: building test images with ${script}${big ? " --big" : ""} ...`);
+const result = spawnSync("bash", [script, tmp, ...(big ? ["--big"] : [])], {
+  stdio: ["ignore", "inherit", "inherit"],
+});
+if (result.status !== 0) {
+  rmSync(tmp, { recursive: true, force: true });
+  console.error(`fixtures: make-images.sh failed (exit ${result.status})`);
+  process.exit(1);
+}
+writeFileSync(join(tmp, ".stamp"), stamp);
+rmSync(target, { recursive: true, force: true });
+renameSync(tmp, target);
+console.error(`fixtures: ready in ${target}`);

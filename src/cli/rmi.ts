@@ -1,0 +1,61 @@
+import { createInterface } from "node:readline/promises";
+import { Command } from "commander";
+import { pruneImages, type RemoveEvent, removeImage } from "../images/remove.js";
+import { withContext } from "./context.js";
+import { humanSize } from "./format/units.js";
+
+function printEvents(events: RemoveEvent[], lower = false): void {
+  for (const e of events) {
+    const [key, value] = "Untagged" in e ? ["Untagged", e.Untagged] : ["Deleted", e.Deleted];
+    process.stdout.write(`${lower ? key.toLowerCase() : key}: ${value}\n`);
+  }
+}
+
+export function rmiCommand(name = "rmi"): Command {
+  return new Command(name)
+    .description("Remove one or more images")
+    .argument("<images...>", "IMAGE")
+    .option("-f, --force", "force removal of the image")
+    .option("--no-prune", "do not delete untagged parents")
+    .action(
+      withContext(async (ctx, images: string[], flags: { force?: boolean; prune: boolean }) => {
+        let failed = 0;
+        for (const image of images) {
+          try {
+            printEvents(await removeImage(ctx.store, image, { force: flags.force, noPrune: !flags.prune }));
+          } catch (err) {
+            failed++;
+            process.stderr.write(`Error: ${(err as Error).message}\n`);
+          }
+        }
+        if (failed > 0) process.exitCode = 1;
+      }),
+    );
+}
+
+export function pruneCommand(): Command {
+  return new Command("prune")
+    .description("Remove unused images")
+    .option("-a, --all", "remove all unused images, not just dangling ones")
+    .option("-f, --force", "do not prompt for confirmation")
+    .action(
+      withContext(async (ctx, flags: { all?: boolean; force?: boolean }) => {
+        if (!flags.force) {
+          const warning = flags.all
+            ? "WARNING! This will remove all images without at least one container associated to them."
+            : "WARNING! This will remove all dangling images.";
+          const rl = createInterface({ input: process.stdin, output: process.stdout });
+          const answer = await rl.question(`${warning}\nAre you sure you want to continue? [y/N] `);
+          rl.close();
+          if (!/^y(es)?$/i.test(answer.trim())) return;
+        }
+        const { events, reclaimed } = await pruneImages(ctx.store, { all: flags.all });
+        if (events.length > 0) {
+          process.stdout.write("Deleted Images:\n");
+          printEvents(events, true);
+          process.stdout.write("\n");
+        }
+        process.stdout.write(`Total reclaimed space: ${humanSize(reclaimed)}\n`);
+      }),
+    );
+}

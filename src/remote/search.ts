@@ -1,0 +1,46 @@
+import { urls } from "../registry/routes.js";
+import { nextLink } from "./repository.js";
+import type { RegistryTransport } from "./transport.js";
+
+export interface SearchResult {
+  name: string;
+  description: string;
+  star_count: number;
+  is_official: boolean;
+  is_automated: boolean;
+}
+
+/**
+ * Searches a registry: Docker's /v1/search where the registry has it (Docker Hub, Berth),
+ * otherwise the names from _catalog that contain the term.
+ */
+export async function searchRegistry(
+  transport: RegistryTransport,
+  term: string,
+  limit: number,
+): Promise<SearchResult[]> {
+  const v1 = await transport.request({
+    method: "GET",
+    path: `${urls.search()}?${new URLSearchParams({ q: term, n: String(limit) }).toString()}`,
+  });
+  if (v1.statusCode === 200) {
+    const body = (await v1.body.json()) as { results?: SearchResult[] };
+    return (body.results ?? []).slice(0, limit);
+  }
+  await v1.body.dump();
+  const names: string[] = [];
+  let path: string | undefined = `${urls.catalog()}?n=1000`;
+  while (path) {
+    const { value, res } = await transport.json<{ repositories?: string[] }>(
+      { method: "GET", path },
+      "catalog",
+    );
+    names.push(...(value.repositories ?? []));
+    path = nextLink(res.headers.link);
+  }
+  const needle = term.toLowerCase();
+  return names
+    .filter((n) => n.toLowerCase().includes(needle))
+    .slice(0, limit)
+    .map((name) => ({ name, description: "", star_count: 0, is_official: false, is_automated: false }));
+}
