@@ -42,7 +42,7 @@ export function parseImageFilters(flags: string[]): ImageFilters {
         out.dangling = value === "true" || value === "1";
         break;
       case "reference":
-        (out.reference ??= []).push(value);
+        out.reference = [...(out.reference ?? []), value];
         break;
       case "before":
         out.before = value;
@@ -51,7 +51,7 @@ export function parseImageFilters(flags: string[]): ImageFilters {
         out.since = value;
         break;
       case "label":
-        (out.label ??= []).push(value);
+        out.label = [...(out.label ?? []), value];
         break;
       default:
         throw new InvalidFilterError(`invalid filter '${key}'`);

@@ -25,7 +25,7 @@ export class ManifestLists {
   constructor(private readonly root: string) {}
 
   private dir(list: string): string {
-    return join(this.root, "manifests", escape(formatReference(parseReference(list))));
+    return join(this.root, "manifests", fileName(formatReference(parseReference(list))));
   }
 
   async exists(list: string): Promise<boolean> {
@@ -44,7 +44,7 @@ export class ManifestLists {
   async put(list: string, entry: ListEntry): Promise<void> {
     const dir = this.dir(list);
     await mkdir(dir, { recursive: true });
-    const file = join(dir, escape(entry.ref));
+    const file = join(dir, fileName(entry.ref));
     await writeFile(`${file}.tmp`, JSON.stringify(entry));
     await rename(`${file}.tmp`, file);
   }
@@ -70,6 +70,6 @@ export class ManifestLists {
   }
 }
 
-function escape(s: string): string {
+function fileName(s: string): string {
   return encodeURIComponent(s);
 }
