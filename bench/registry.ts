@@ -4,9 +4,11 @@
  *
  *   node dist/scripts/fixtures.js --big && npm run bench [-- --duration 10]
  *
- * Measures: push of the big-1 fixture with `skopeo copy` into an empty store (wall time, best of
- * --pushes), manifest GET by tag and tags/list GET with wrk (32 connections), blob GET throughput
- * with wrk (4 connections on the largest layer), and Berth's peak RSS (VmHWM) over the push.
+ * Measures: push of the big-1 fixture with `skopeo copy` into an empty store (wall time, median of
+ * --pushes, the two registries alternating), manifest GET by tag and tags/list GET with wrk (32
+ * connections), blob GET throughput with wrk (4 connections on the largest layer), each the median
+ * of --rounds alternating runs, and Berth's peak RSS (VmHWM) over the pushes. Loopback numbers
+ * on a 2-core machine move by 10-20% from run to run, hence the alternation and medians.
  */
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
@@ -19,7 +21,8 @@ import { run, runOk, startBerthRegistry, startDistribution } from "../test/helpe
 const { values: args } = parseArgs({
   options: {
     duration: { type: "string", default: "10" },
-    pushes: { type: "string", default: "2" },
+    pushes: { type: "string", default: "3" },
+    rounds: { type: "string", default: "3" },
   },
 });
 const duration = `${args.duration}s`;
@@ -39,6 +42,7 @@ async function main(): Promise<void> {
     throw new Error("no big fixture: run `node dist/scripts/fixtures.js --big` first");
   });
   const results: Record<string, Record<string, number>> = { berth: {}, distribution: {} };
+  const pushTimes = { berth: [] as number[], distribution: [] as number[] };
 
   for (let i = 0; i < Number(args.pushes); i++) {
     for (const which of ["berth", "distribution"] as const) {
@@ -52,14 +56,18 @@ async function main(): Promise<void> {
         `docker://${peer.host}/${REPO}:1`,
       ]);
       const seconds = (performance.now() - t0) / 1000;
+      pushTimes[which].push(seconds);
       const r = results[which]!;
-      r.pushSeconds = Math.min(r.pushSeconds ?? Number.POSITIVE_INFINITY, seconds);
       if (which === "berth") r.peakRssMB = Math.max(r.peakRssMB ?? 0, await peakRssMB(peer.pid));
       if (i < Number(args.pushes) - 1) await peer.stop();
       else (results[which] as unknown as { peer: Peer }).peer = peer;
     }
   }
 
+  results.berth!.pushSeconds = median(pushTimes.berth);
+  results.distribution!.pushSeconds = median(pushTimes.distribution);
+  const samples: Record<string, Record<string, number[]>> = { berth: {}, distribution: {} };
+  const urlsFor: Record<string, { manifest: string; tags: string; blob: string }> = {};
   for (const which of ["berth", "distribution"] as const) {
     const peer = (results[which] as unknown as { peer: Peer }).peer;
     const base = `http://${peer.host}`;
@@ -75,13 +83,27 @@ async function main(): Promise<void> {
     }
     const layers = (JSON.parse(body.toString()) as { layers: { digest: string; size: number }[] }).layers;
     const biggest = layers.reduce((a, b) => (b.size > a.size ? b : a));
-    const r = results[which]!;
-    r.manifestRps = await wrkRequestsPerSecond(`${base}/v2/${REPO}/manifests/1`, 32, [
-      `Accept: ${OCI_MANIFEST}`,
-    ]);
-    r.tagsRps = await wrkRequestsPerSecond(`${base}/v2/${REPO}/tags/list`, 32);
-    r.blobMBps = await wrkTransferMBps(`${base}/v2/${REPO}/blobs/${biggest.digest}`, 4);
-    await peer.stop();
+    urlsFor[which] = {
+      manifest: `${base}/v2/${REPO}/manifests/1`,
+      tags: `${base}/v2/${REPO}/tags/list`,
+      blob: `${base}/v2/${REPO}/blobs/${biggest.digest}`,
+    };
+  }
+  const sample = (which: string, key: string, value: number) => {
+    const s = samples[which]!;
+    s[key] = [...(s[key] ?? []), value];
+  };
+  for (let round = 0; round < Number(args.rounds); round++) {
+    for (const which of ["berth", "distribution"] as const) {
+      const u = urlsFor[which]!;
+      sample(which, "manifestRps", await wrkRequestsPerSecond(u.manifest, 32, [`Accept: ${OCI_MANIFEST}`]));
+      sample(which, "tagsRps", await wrkRequestsPerSecond(u.tags, 32));
+      sample(which, "blobMBps", await wrkTransferMBps(u.blob, 4));
+    }
+  }
+  for (const which of ["berth", "distribution"] as const) {
+    for (const [key, values] of Object.entries(samples[which]!)) results[which]![key] = median(values);
+    await (results[which] as unknown as { peer: Peer }).peer.stop();
   }
 
   const b = results.berth!;
@@ -108,7 +130,7 @@ async function main(): Promise<void> {
 
 async function start(which: "berth" | "distribution"): Promise<Peer> {
   if (which === "berth") {
-    const reg = await startBerthRegistry({ extraArgs: ["--log-level", "warn"] });
+    const reg = await startBerthRegistry();
     return { name: which, host: reg.host, pid: reg.proc.pid!, stop: () => reg.stop() };
   }
   const reg = await startDistribution();
@@ -145,6 +167,12 @@ async function wrkTransferMBps(url: string, connections: number): Promise<number
   if (!m) throw new Error(`no transfer rate in wrk output:\n${out}`);
   const scale = { KB: 1 / 1024, MB: 1, GB: 1024 }[m[2] as "KB" | "MB" | "GB"];
   return Number(m[1]) * scale;
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
 function fmt(n: number): string {

@@ -74,10 +74,13 @@ export interface Server {
 
 const live = new Set<ChildProcess>();
 const cleanups: (() => Promise<void>)[] = [];
-after(async () => {
-  for (const proc of live) proc.kill("SIGKILL");
-  for (const fn of cleanups.splice(0)) await fn().catch(() => {});
-});
+// Under the test runner, clean up after each file; benchmarks import this too, without it.
+if (process.env.NODE_TEST_CONTEXT) {
+  after(async () => {
+    for (const proc of live) proc.kill("SIGKILL");
+    for (const fn of cleanups.splice(0)) await fn().catch(() => {});
+  });
+}
 process.on("exit", () => {
   for (const proc of live) proc.kill("SIGKILL");
 });
