@@ -27,6 +27,8 @@ export interface ChunkRange {
   end: number;
 }
 
+const MAX_IN_FLIGHT = 8 * 1024 * 1024;
+
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 /**
@@ -177,15 +179,38 @@ export class UploadManager {
     return out;
   }
 
+  /**
+   * Streams a request body to the upload's data, hashing as it goes. Writes are not awaited one
+   * by one (the driver batches them) but at most MAX_IN_FLIGHT bytes wait, so memory stays flat.
+   */
   private async write(session: UploadSession, body: Readable): Promise<void> {
     const writer = await this.driver.writer(layout.uploadData(session.name, session.uuid), true);
+    let inFlight: Promise<void>[] = [];
+    let inFlightBytes = 0;
+    let failure: unknown;
     try {
       for await (const chunk of body) {
         const bytes = chunk as Buffer;
-        await writer.write(bytes);
         session.digester.update(bytes);
         session.size += bytes.length;
+        const written = writer.write(bytes);
+        written.catch((err) => {
+          failure ??= err;
+        });
+        inFlight.push(written);
+        inFlightBytes += bytes.length;
+        if (inFlightBytes >= MAX_IN_FLIGHT) {
+          await Promise.all(inFlight);
+          inFlight = [];
+          inFlightBytes = 0;
+        }
       }
+      await Promise.all(inFlight);
+    } catch (err) {
+      // The hash and size may now be ahead of the file: drop the session so it is rebuilt from storage.
+      await Promise.allSettled(inFlight);
+      this.sessions.delete(key(session.name, session.uuid));
+      throw failure ?? err;
     } finally {
       await writer.close();
     }
