@@ -22,9 +22,9 @@ export function pullCommand(name = "pull"): Command {
     .action(withContext(async (ctx, input: string, flags: PullFlags) => runPull(ctx, input, flags)));
 }
 
-/** The path Docker shows in "Pulling from": the repository without docker.io's domain. */
+/** The path Docker shows in "Pulling from": the repository path without its registry. */
 function pullingFrom(ref: Reference): string {
-  return ref.registry === "docker.io" ? ref.repository : familiarName(ref);
+  return ref.repository;
 }
 
 async function runPull(ctx: CliContext, input: string, flags: PullFlags): Promise<void> {

@@ -53,12 +53,14 @@ async function runPush(ctx: CliContext, input: string, flags: PushFlags): Promis
 async function pushOne(ctx: CliContext, ref: Reference, flags: PushFlags): Promise<void> {
   const out = process.stdout;
   const imageId = ctx.store.db.tagged(repositoryOf(ref), ref.tag!)!;
+  const manifest = ctx.store.db.tagManifest(repositoryOf(ref), ref.tag!);
   const printer = flags.quiet ? undefined : new ProgressPrinter(out);
   const repo = ctx.repository(ref);
   const result = await exportImage(ctx.store, repo, imageId, ref.tag, {
     concurrency: ctx.config.maxConcurrentUploads,
     onProgress: printer?.listener,
     compression: flags.compression as "gzip" | "zstd",
+    manifest,
     mountSources: (digest) =>
       ctx.store.db.blobSources(digest, ref.registry).filter((r) => r !== ref.repository),
   });

@@ -10,10 +10,15 @@ export function tagCommand(name = "tag"): Command {
     .argument("<target>", "TARGET_IMAGE[:TAG]")
     .action(
       withContext(async (ctx, source: string, target: string) => {
-        const { imageId } = resolveLocalImage(ctx.store.db, source);
+        const { imageId, reference } = resolveLocalImage(ctx.store.db, source);
         const ref = parseReference(target);
         if (ref.digest) throw new Error("refusing to create a tag with a digest reference");
-        ctx.store.db.write(() => ctx.store.db.setTag(repositoryOf(ref), ref.tag!, imageId));
+        // The new tag keeps the manifest the source tag was pulled with, so a push sends it unchanged.
+        const manifest =
+          reference?.tag && !reference.digest
+            ? ctx.store.db.tagManifest(repositoryOf(reference), reference.tag)
+            : undefined;
+        ctx.store.db.write(() => ctx.store.db.setTag(repositoryOf(ref), ref.tag!, imageId, manifest ?? null));
       }),
     );
 }

@@ -41,7 +41,7 @@ export interface NewImage {
   layers: LayerRecord[];
   layerBlobs?: LayerBlob[];
   manifests?: ManifestRecord[];
-  tag?: { repository: string; tag: string };
+  tag?: { repository: string; tag: string; manifest?: string | null };
   repoDigest?: { repository: string; digest: string };
   blobSources?: { digest: string; registry: string; repository: string }[];
 }
@@ -218,7 +218,7 @@ export class ImageDb {
       for (const blob of img.layerBlobs ?? []) this.addLayerBlob(blob);
       for (const m of img.manifests ?? []) this.addManifest(m);
       for (const s of img.blobSources ?? []) this.addBlobSource(s.digest, s.registry, s.repository);
-      if (img.tag) this.setTag(img.tag.repository, img.tag.tag, i.id);
+      if (img.tag) this.setTag(img.tag.repository, img.tag.tag, i.id, img.tag.manifest ?? null);
       if (img.repoDigest) this.addRepoDigest(img.repoDigest.repository, img.repoDigest.digest, i.id);
     });
   }
@@ -262,14 +262,28 @@ export class ImageDb {
 
   // ---- tags and digests --------------------------------------------------------------------
 
-  setTag(repository: string, tag: string, imageId: string): string | undefined {
+  /** Points a tag at an image, remembering the manifest it came with (if any); returns the image it pointed at before. */
+  setTag(
+    repository: string,
+    tag: string,
+    imageId: string,
+    manifest: string | null = null,
+  ): string | undefined {
     const previous = this.tagged(repository, tag);
     this.db
       .prepare(
-        "INSERT INTO tags (repository, tag, image_id) VALUES (?, ?, ?) ON CONFLICT(repository, tag) DO UPDATE SET image_id = excluded.image_id",
+        `INSERT INTO tags (repository, tag, image_id, manifest) VALUES (?, ?, ?, ?)
+         ON CONFLICT(repository, tag) DO UPDATE SET image_id = excluded.image_id, manifest = excluded.manifest`,
       )
-      .run(repository, tag, imageId);
+      .run(repository, tag, imageId, manifest);
     return previous;
+  }
+
+  tagManifest(repository: string, tag: string): string | undefined {
+    const row = this.db
+      .prepare("SELECT manifest FROM tags WHERE repository = ? AND tag = ?")
+      .get(repository, tag) as { manifest: string | null } | undefined;
+    return row?.manifest ?? undefined;
   }
 
   tagged(repository: string, tag: string): string | undefined {

@@ -11,6 +11,8 @@ export interface ExportOptions {
   onProgress?: ProgressListener;
   /** Compression for layers that exist only unpacked. */
   compression?: "gzip" | "zstd";
+  /** The manifest to send when the image has several (the one its tag was pulled with). */
+  manifest?: string;
   /** Repositories of the sink's registry known to hold a blob, for cross-repository mounts. */
   mountSources?: (digest: string) => string[];
 }
@@ -37,7 +39,7 @@ export async function exportImage(
   opts: ExportOptions = {},
 ): Promise<ExportResult> {
   const report = opts.onProgress ?? (() => {});
-  const { manifest, bytes, mediaType } = await manifestFor(store, imageId);
+  const { manifest, bytes, mediaType } = await manifestFor(store, imageId, opts.manifest);
   const blobs = [...manifest.layers, manifest.config];
   for (const layer of manifest.layers) report({ id: shortId(layer.digest), status: "Preparing" });
   await mapLimit(blobs, opts.concurrency ?? 5, async (desc) => {
@@ -66,8 +68,12 @@ export async function exportImage(
 async function manifestFor(
   store: LocalStore,
   imageId: string,
+  preferred?: string,
 ): Promise<{ manifest: ImageManifest; bytes: Buffer; mediaType: string }> {
-  for (const record of store.db.manifestsOf(imageId)) {
+  const records = store.db
+    .manifestsOf(imageId)
+    .sort((a, b) => Number(b.digest === preferred) - Number(a.digest === preferred));
+  for (const record of records) {
     const digest = Digest.parse(record.digest);
     if (!(await store.content.has(digest))) continue;
     const bytes = await store.content.readAll(digest);

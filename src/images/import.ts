@@ -170,7 +170,7 @@ export async function importImage(
       size: m.bytes.length,
       imageId: m.digest === manifestDigest ? imageId : null,
     })),
-    tag: ref.tag && !ref.digest ? { repository, tag: ref.tag } : undefined,
+    tag: ref.tag && !ref.digest ? { repository, tag: ref.tag, manifest: manifestDigest } : undefined,
     repoDigest: { repository, digest: top.digest.toString() },
     blobSources: opts.recordSource
       ? [manifest.config, ...manifest.layers].map((d) => ({

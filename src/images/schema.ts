@@ -48,6 +48,7 @@ CREATE TABLE IF NOT EXISTS tags (
   repository TEXT NOT NULL,           -- normalised: docker.io/library/alpine
   tag        TEXT NOT NULL,
   image_id   TEXT NOT NULL REFERENCES images(id),
+  manifest   TEXT,                    -- the manifest the tag was pulled or loaded with, pushed as is
   PRIMARY KEY (repository, tag)
 );
 CREATE INDEX IF NOT EXISTS tags_image ON tags(image_id);
