@@ -12,7 +12,7 @@ export class TemplateError extends Error {
 type Node =
   | { kind: "text"; text: string }
   | { kind: "action"; pipe: Expr[] }
-  | { kind: "if"; cond: Expr[]; then: Node[]; else: Node[] }
+  | { kind: "if"; cond: Expr[]; whenTrue: Node[]; else: Node[] }
   | { kind: "range"; over: Expr[]; body: Node[]; else: Node[] };
 
 type Expr =
@@ -76,7 +76,7 @@ export function parseTemplate(source: string): Node[] {
         const alt = body.stop === "else" ? parseList(["end"]).nodes : [];
         nodes.push(
           head === "if"
-            ? { kind: "if", cond: expr, then: body.nodes, else: alt }
+            ? { kind: "if", cond: expr, whenTrue: body.nodes, else: alt }
             : { kind: "range", over: expr, body: body.nodes, else: alt },
         );
         continue;
@@ -181,7 +181,7 @@ function execute(nodes: Node[], dot: unknown): string {
     else if (n.kind === "action") {
       const v = evalPipe(n.pipe, dot);
       out += typeof v === "string" ? v : goString(v);
-    } else if (n.kind === "if") out += execute(truthy(evalPipe(n.cond, dot)) ? n.then : n.else, dot);
+    } else if (n.kind === "if") out += execute(truthy(evalPipe(n.cond, dot)) ? n.whenTrue : n.else, dot);
     else {
       const over = evalPipe(n.over, dot);
       const items = Array.isArray(over) ? over : over && typeof over === "object" ? Object.values(over) : [];
