@@ -1,10 +1,10 @@
 import { existsSync, readFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import { join } from "node:path";
-import { parse as parseYaml } from "yaml";
 import { defaultRoot, LocalStore } from "../images/local-store.js";
 import type { Reference } from "../oci/reference.js";
-import { RemoteRepository } from "../remote/repository.js";
-import { RegistryTransport } from "../remote/transport.js";
+import type { RemoteRepository } from "../remote/repository.js";
+import type { RegistryTransport } from "../remote/transport.js";
 
 /** The client's settings: ROOT/config.yaml (or JSON), all optional. */
 export interface ClientConfig {
@@ -37,17 +37,20 @@ export class CliContext {
     return this.storeInstance;
   }
 
-  transport(registry: string): RegistryTransport {
+  // The HTTP client is loaded on first use: local commands such as `images` should not pay for it.
+  async transport(registry: string): Promise<RegistryTransport> {
     let t = this.transports.get(registry);
     if (!t) {
+      const { RegistryTransport } = await import("../remote/transport.js");
       t = new RegistryTransport(registry, { insecureRegistries: this.config.insecureRegistries });
       this.transports.set(registry, t);
     }
     return t;
   }
 
-  repository(ref: Reference): RemoteRepository {
-    return new RemoteRepository(this.transport(ref.registry), ref.repository);
+  async repository(ref: Reference): Promise<RemoteRepository> {
+    const { RemoteRepository } = await import("../remote/repository.js");
+    return new RemoteRepository(await this.transport(ref.registry), ref.repository);
   }
 
   close(): void {
@@ -60,8 +63,11 @@ function loadClientConfig(root: string): ClientConfig {
     .map((f) => join(root, f))
     .find((f) => existsSync(f));
   if (!file) return { ...DEFAULTS };
-  const raw = (parseYaml(readFileSync(file, "utf8")) ?? {}) as Partial<ClientConfig>;
-  const cfg = { ...DEFAULTS, ...raw };
+  const text = readFileSync(file, "utf8");
+  const raw = (
+    file.endsWith(".json") ? JSON.parse(text) : (createRequire(import.meta.url)("yaml") as typeof import("yaml")).parse(text)
+  ) as Partial<ClientConfig> | null;
+  const cfg = { ...DEFAULTS, ...(raw ?? {}) };
   if (!Array.isArray(cfg.insecureRegistries)) throw new Error(`${file}: insecureRegistries must be a list`);
   for (const key of ["maxConcurrentDownloads", "maxConcurrentUploads"] as const) {
     if (!Number.isInteger(cfg[key]) || cfg[key] < 1)

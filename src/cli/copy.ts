@@ -18,8 +18,8 @@ export function copyCommand(): Command {
         if (to.digest) throw new Error("the destination must be a tag, not a digest");
         const sameRegistry = from.registry === to.registry && from.repository !== to.repository;
         const result = await copyImage(
-          ctx.repository(from),
-          ctx.repository(to),
+          await ctx.repository(from),
+          await ctx.repository(to),
           from.digest?.toString() ?? from.tag!,
           to.tag,
           {
@@ -41,7 +41,7 @@ export function tagsCommand(): Command {
     .action(
       withContext(async (ctx, name: string) => {
         const ref = parseReference(name);
-        for (const tag of await ctx.repository(ref).listTags()) process.stdout.write(`${tag}\n`);
+        for (const tag of await (await ctx.repository(ref)).listTags()) process.stdout.write(`${tag}\n`);
       }),
     );
 }

@@ -110,7 +110,7 @@ async function describeImage(ctx: CliContext, ref: Reference, listRef: Reference
   if (ref.registry !== listRef.registry) {
     throw new Error("cannot use source images from a different registry than the target image");
   }
-  const repo = ctx.repository(ref);
+  const repo = await ctx.repository(ref);
   const fetched = await repo.getManifest(ref.digest?.toString() ?? ref.tag!);
   const parsed = parseManifest(fetched.bytes, fetched.mediaType);
   if (parsed.kind === "index") throw new Error(`${formatReference(ref)} is a manifest list`);
@@ -136,12 +136,12 @@ async function describeImage(ctx: CliContext, ref: Reference, listRef: Reference
 async function push(ctx: CliContext, list: string): Promise<string> {
   const listRef = parseReference(list);
   const entries = await lists(ctx).entries(list);
-  const target = ctx.repository(listRef);
+  const target = await ctx.repository(listRef);
   for (const entry of entries) {
     const ref = parseReference(entry.ref);
     if (ref.repository === listRef.repository) continue;
     // Images from other repositories of the registry are brought over by digest, blobs mounted.
-    await copyImage(ctx.repository(ref), target, entry.descriptor.digest, undefined, {
+    await copyImage(await ctx.repository(ref), target, entry.descriptor.digest, undefined, {
       mountFrom: ref.repository,
     });
   }
@@ -180,7 +180,7 @@ async function inspect(
     return;
   }
   const ref = parseReference(name);
-  const repo = ctx.repository(ref);
+  const repo = await ctx.repository(ref);
   const fetched = await repo.getManifest(ref.digest?.toString() ?? ref.tag!);
   const parsed = parseManifest(fetched.bytes, fetched.mediaType);
   if (!verbose) {

@@ -34,7 +34,7 @@ async function runPull(ctx: CliContext, input: string, flags: PullFlags): Promis
   const explicitTag = ref.digest !== undefined || /:[^/]+$/.test(input.replace(/@.*$/, ""));
   if (flags.allTags) {
     if (explicitTag) throw new Error("tag can't be used with --all-tags/-a");
-    const tags = await ctx.repository(ref).listTags();
+    const tags = await (await ctx.repository(ref)).listTags();
     let newer = false;
     for (const tag of tags) newer = (await pullOne(ctx, withTag(ref, tag), platform, flags)) || newer;
     if (!flags.quiet) {
@@ -68,7 +68,7 @@ async function pullOne(
   if (!flags.quiet) out.write(`${ref.digest?.toString() ?? ref.tag}: Pulling from ${pullingFrom(ref)}\n`);
   const printer = flags.quiet ? undefined : new ProgressPrinter(out);
   try {
-    const result = await importImage(ctx.store, ctx.repository(ref), ref, {
+    const result = await importImage(ctx.store, await ctx.repository(ref), ref, {
       platform,
       concurrency: ctx.config.maxConcurrentDownloads,
       onProgress: printer?.listener,

@@ -55,7 +55,7 @@ async function pushOne(ctx: CliContext, ref: Reference, flags: PushFlags): Promi
   const imageId = ctx.store.db.tagged(repositoryOf(ref), ref.tag!)!;
   const manifest = ctx.store.db.tagManifest(repositoryOf(ref), ref.tag!);
   const printer = flags.quiet ? undefined : new ProgressPrinter(out);
-  const repo = ctx.repository(ref);
+  const repo = await ctx.repository(ref);
   const result = await exportImage(ctx.store, repo, imageId, ref.tag, {
     concurrency: ctx.config.maxConcurrentUploads,
     onProgress: printer?.listener,
