@@ -65,7 +65,9 @@ function loadClientConfig(root: string): ClientConfig {
   if (!file) return { ...DEFAULTS };
   const text = readFileSync(file, "utf8");
   const raw = (
-    file.endsWith(".json") ? JSON.parse(text) : (createRequire(import.meta.url)("yaml") as typeof import("yaml")).parse(text)
+    file.endsWith(".json")
+      ? JSON.parse(text)
+      : (createRequire(import.meta.url)("yaml") as typeof import("yaml")).parse(text)
   ) as Partial<ClientConfig> | null;
   const cfg = { ...DEFAULTS, ...(raw ?? {}) };
   if (!Array.isArray(cfg.insecureRegistries)) throw new Error(`${file}: insecureRegistries must be a list`);

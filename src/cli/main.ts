@@ -14,6 +14,8 @@ const commands: Record<string, Loader> = {
   images: async () => (await import("./images.js")).imagesCommand(),
   rmi: async () => (await import("./rmi.js")).rmiCommand(),
   history: async () => (await import("./images.js")).historyCommand(),
+  save: async () => (await import("./archive.js")).saveCommand(),
+  load: async () => (await import("./archive.js")).loadCommand(),
   search: async () => (await import("./search.js")).searchCommand(),
   copy: async () => (await import("./copy.js")).copyCommand(),
   tags: async () => (await import("./copy.js")).tagsCommand(),
@@ -23,12 +25,13 @@ const commands: Record<string, Loader> = {
 };
 
 async function imageGroup(): Promise<Command> {
-  const [pull, push, tag, images, rmi] = await Promise.all([
+  const [pull, push, tag, images, rmi, archive] = await Promise.all([
     import("./pull.js"),
     import("./push.js"),
     import("./tag.js"),
     import("./images.js"),
     import("./rmi.js"),
+    import("./archive.js"),
   ]);
   return new Command("image")
     .description("Manage images")
@@ -39,7 +42,9 @@ async function imageGroup(): Promise<Command> {
     .addCommand(rmi.rmiCommand("rm").alias("remove"))
     .addCommand(rmi.pruneCommand())
     .addCommand(images.inspectCommand())
-    .addCommand(images.historyCommand());
+    .addCommand(images.historyCommand())
+    .addCommand(archive.saveCommand())
+    .addCommand(archive.loadCommand());
 }
 
 export async function buildProgram(only?: string): Promise<Command> {

@@ -88,6 +88,9 @@ export class ImageDb {
     const store = new ImageDb(db);
     store.write(() => {
       db.exec(SCHEMA);
+      // Stores made before tags remembered their manifest gain the column.
+      const columns = db.prepare("PRAGMA table_info(tags)").all() as { name: string }[];
+      if (!columns.some((c) => c.name === "manifest")) db.exec("ALTER TABLE tags ADD COLUMN manifest TEXT");
       db.prepare("INSERT OR IGNORE INTO meta (key, value) VALUES ('schema', ?)").run(String(SCHEMA_VERSION));
     });
     return store;

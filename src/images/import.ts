@@ -28,6 +28,11 @@ export interface ImportOptions {
   onProgress?: ProgressListener;
   /** Remember that the blobs exist in ref's repository (for cross-repository mounts on push). */
   recordSource?: boolean;
+  /** Copy a compressed layer into the content store even when its unpacked layer exists, so the
+   * image can later be pushed or saved with its own manifest (cheap for archives; a pull skips it). */
+  keepBlobs?: boolean;
+  /** Record ref's repository and the digest as a repo digest (a pull does; a load does not). */
+  repoDigest?: boolean;
 }
 
 export interface ImportResult {
@@ -36,6 +41,8 @@ export interface ImportResult {
   imageId: string;
   /** Nothing new was downloaded and the tag already pointed at this image. */
   upToDate: boolean;
+  /** The image manifest (the platform's, for an index). */
+  manifest: string;
 }
 
 export class PlatformNotFoundError extends Error {
@@ -124,6 +131,7 @@ export async function importImage(
   await mapLimit(pending, opts.concurrency ?? 3, async ({ layer, index, chainId, present }) => {
     const id = shortId(layer.digest);
     let record = present ? store.db.layer(chainId) : undefined;
+    if (record && opts.keepBlobs) await fetchBlob(store, repo, layer);
     if (!record) {
       if (await fetchBlob(store, repo, layer, report)) downloaded++;
       report({ id, status: "Extracting", current: 0, total: layer.size });
@@ -171,7 +179,7 @@ export async function importImage(
       imageId: m.digest === manifestDigest ? imageId : null,
     })),
     tag: ref.tag && !ref.digest ? { repository, tag: ref.tag, manifest: manifestDigest } : undefined,
-    repoDigest: { repository, digest: top.digest.toString() },
+    repoDigest: opts.repoDigest === false ? undefined : { repository, digest: top.digest.toString() },
     blobSources: opts.recordSource
       ? [manifest.config, ...manifest.layers].map((d) => ({
           digest: d.digest,
@@ -183,6 +191,7 @@ export async function importImage(
   return {
     digest: top.digest.toString(),
     imageId,
+    manifest: manifestDigest,
     upToDate: downloaded === 0 && known !== undefined && (ref.digest !== undefined || previous === imageId),
   };
 }

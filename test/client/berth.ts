@@ -14,7 +14,11 @@ export interface Result {
 }
 
 /** Runs the berth CLI with a given store root; never through a shell. */
-export function berth(root: string, args: string[], opts: { input?: string; env?: NodeJS.ProcessEnv } = {}) {
+export function berth(
+  root: string,
+  args: string[],
+  opts: { input?: string | Buffer; env?: NodeJS.ProcessEnv } = {},
+) {
   const child = spawn(process.execPath, [BERTH_BIN, "--root", root, ...args], {
     env: { ...process.env, ...opts.env },
     stdio: ["pipe", "pipe", "pipe"],
@@ -27,6 +31,8 @@ export function berth(root: string, args: string[], opts: { input?: string; env?
   child.stderr.on("data", (d: Buffer) => {
     stderr += d.toString();
   });
+  // A command may stop reading its input early (tar ends before its padding): not an error here.
+  child.stdin.on("error", () => {});
   child.stdin.end(opts.input ?? "");
   const done = new Promise<Result>((resolvePromise) => {
     child.on("close", (code) => resolvePromise({ code, stdout, stderr }));

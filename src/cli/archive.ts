@@ -1,0 +1,53 @@
+import { Command } from "commander";
+import { loadArchive } from "../archive/load.js";
+import { type SaveItem, saveImages, saveImagesToFile } from "../archive/save.js";
+import { resolveLocalImage } from "../images/resolve.js";
+import { familiarString } from "../oci/reference.js";
+import { withContext } from "./context.js";
+
+export function saveCommand(): Command {
+  return new Command("save")
+    .description("Save one or more images to a tar archive (streamed to STDOUT by default)")
+    .argument("<images...>", "IMAGE")
+    .option("-o, --output <file>", "write to a file, instead of STDOUT")
+    .action(
+      withContext(async (ctx, images: string[], flags: { output?: string }) => {
+        const items: SaveItem[] = [];
+        for (const input of images) {
+          const { imageId, reference } = resolveLocalImage(ctx.store.db, input);
+          const existing = items.find((i) => i.imageId === imageId);
+          const names = reference && !reference.digest ? [reference] : [];
+          if (existing) existing.names.push(...names);
+          else items.push({ imageId, names });
+        }
+        if (flags.output && flags.output !== "-") {
+          await saveImagesToFile(ctx.store, items, flags.output);
+          return;
+        }
+        if (process.stdout.isTTY) {
+          throw new Error("cowardly refusing to save to a terminal. Use the -o flag or redirect");
+        }
+        await saveImages(ctx.store, items, process.stdout);
+      }),
+    );
+}
+
+export function loadCommand(): Command {
+  return new Command("load")
+    .description("Load an image from a tar archive (docker-archive, OCI archive) or an OCI layout directory")
+    .option("-i, --input <file>", "read from a file or OCI layout directory, instead of STDIN")
+    .option("-q, --quiet", "suppress the load output")
+    .action(
+      withContext(async (ctx, flags: { input?: string; quiet?: boolean }) => {
+        if (!flags.input && process.stdin.isTTY) {
+          throw new Error("requested load from stdin, but stdin is empty");
+        }
+        const loaded = await loadArchive(ctx.store, flags.input ?? process.stdin);
+        if (flags.quiet) return;
+        for (const image of loaded) {
+          if (image.names.length === 0) process.stdout.write(`Loaded image ID: ${image.imageId}\n`);
+          for (const name of image.names) process.stdout.write(`Loaded image: ${familiarString(name)}\n`);
+        }
+      }),
+    );
+}
