@@ -132,7 +132,7 @@ describe("save and load", () => {
 
   test("hostile or broken archives are refused and load nothing", async () => {
     const work = await tempDir("berth-hostile-");
-    const escape = join(work, "escape.tar");
+    const escaping = join(work, "escape.tar");
     await tarOf(
       [
         { name: "../evil", body: "x" },
@@ -166,7 +166,7 @@ describe("save and load", () => {
       await skopeoJson<{ config: { digest: string } }>(["inspect", "--raw", `oci:${fixtureLayout()}:app-1`])
     ).config.digest;
     for (const [what, input, message] of [
-      ["member with ..", escape, /escape|\.\./],
+      ["member with ..", escaping, /escape|\.\./],
       ["blob digest mismatch", corrupt, /digest/i],
       ["truncated", truncated, /tar|archive|end/i],
       ["not a tar", notTar, /tar|archive/i],

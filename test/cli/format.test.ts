@@ -8,7 +8,13 @@ import { printRows } from "../../src/cli/output.js";
 
 function capture(fn: (out: NodeJS.WritableStream) => void): string {
   let text = "";
-  fn({ write: (s: string) => ((text += s), true) } as unknown as NodeJS.WritableStream);
+  const sink = {
+    write(s: string): boolean {
+      text += s;
+      return true;
+    },
+  };
+  fn(sink as unknown as NodeJS.WritableStream);
   return text;
 }
 
@@ -174,9 +180,9 @@ describe("tables", () => {
             );
             assert.equal(offsets.size, 1);
             const offset = [...offsets][0]!;
-            lines.forEach((line, i) =>
-              assert.equal(line.slice(offset, offset + rows[i]![col]!.length), rows[i]![col]),
-            );
+            lines.forEach((line, i) => {
+              assert.equal(line.slice(offset, offset + rows[i]![col]!.length), rows[i]![col]);
+            });
           }
         },
       ),
