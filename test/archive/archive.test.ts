@@ -138,7 +138,7 @@ describe("save and load", () => {
         { name: "../evil", body: "x" },
         { name: "manifest.json", body: "[]" },
       ],
-      escape,
+      escaping,
     );
     const corrupt = join(work, "layout");
     await cp(fixtureLayout(), corrupt, { recursive: true });
