@@ -31,6 +31,7 @@ export function run(
     });
     child.on("error", reject);
     child.on("close", (code) => resolve({ code, stdout, stderr }));
+    child.stdin.on("error", () => {});
     child.stdin.end(opts.input ?? "");
   });
 }
@@ -111,7 +112,8 @@ function serverHandle(proc: ChildProcess, host: string, root: string, t: ReturnT
     proc,
     logs: t.logs,
     stop: async (signal: NodeJS.Signals = "SIGTERM") => {
-      if (proc.exitCode === null && proc.signalCode === null) proc.kill(signal);
+      // Once signalled (by a test), wait: a second signal could land while the process exits.
+      if (!proc.killed && proc.exitCode === null && proc.signalCode === null) proc.kill(signal);
       return t.exited;
     },
     kill: async () => {

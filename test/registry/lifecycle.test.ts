@@ -155,7 +155,7 @@ test("SIGTERM lets an in-flight upload finish before the server exits", async ()
   socket.write(data.subarray(1024 * 1024));
   const text = await response;
   assert.match(text, /^HTTP\/1\.1 201 /);
-  assert.equal(await reg.stop(), 0);
+  assert.equal(await reg.stop(), 0, `${reg.proc.signalCode}\n${reg.logs()}`);
   const blobFiles = await filesUnder(join(reg.root, "blobs"));
   assert.equal(blobFiles.length, 1);
   assert.ok(blobFiles[0]!.includes(digest.slice("sha256:".length)));

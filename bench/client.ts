@@ -1,0 +1,347 @@
+/**
+ * Client benchmark, in one run against one docker-registry (CNCF distribution) holding big-1:
+ *   - pull with unpack: `berth pull` vs `podman pull` (overlay storage) and vs `pigz -d | tar -x`
+ *     of the same layers; pull of blobs: `skopeo copy docker://… oci:…` (Berth has no
+ *     blobs-only pull, so its with-unpack time is compared against it too)
+ *   - push into an empty registry: `berth push` vs `skopeo copy oci:… docker://…`
+ *   - `berth images` vs `podman images` with 100 images
+ *   - peak RSS of berth (GNU time's %M) for a small and a large image
+ *
+ *   node dist/scripts/fixtures.js --big && npm run build && node dist/bench/client.js
+ */
+import { mkdir, readdir, readFile, rm } from "node:fs/promises";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { request } from "undici";
+import { repoRoot } from "../test/helpers/fixtures.js";
+import { run, runOk, startDistribution, tempDir } from "../test/helpers/processes.js";
+
+const { values: args } = parseArgs({ options: { runs: { type: "string", default: "3" } } });
+const RUNS = Number(args.runs);
+const berthBin = join(repoRoot(), "bin/berth.js");
+
+async function timed(
+  cmd: string,
+  argv: string[],
+  env?: NodeJS.ProcessEnv,
+): Promise<{ seconds: number; rssMB: number }> {
+  const r = await run("/usr/bin/time", ["-f", "BENCH %e %M", cmd, ...argv], { env });
+  if (r.code !== 0) throw new Error(`${cmd} ${argv.join(" ")} failed:\n${r.stdout}\n${r.stderr}`);
+  const m = /BENCH ([\d.]+) (\d+)/.exec(r.stderr)!;
+  return { seconds: Number(m[1]), rssMB: Number(m[2]) / 1024 };
+}
+
+function median(values: number[]): number {
+  const s = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+}
+
+async function repeat(n: number, fn: () => Promise<number>): Promise<number> {
+  const out: number[] = [];
+  for (let i = 0; i < n; i++) out.push(await fn());
+  return median(out);
+}
+
+/** 100 small distinct images (one shared layer, different configs) as tags of one repository. */
+async function seedMany(host: string): Promise<void> {
+  const base = `http://${host}/v2/bench/many`;
+  const put = async (digest: string, body: Buffer) => {
+    const res = await request(`${base}/blobs/uploads/?digest=${digest}`, { method: "POST", body });
+    await res.body.dump();
+  };
+  const { createHash } = await import("node:crypto");
+  const sha = (b: Buffer) => `sha256:${createHash("sha256").update(b).digest("hex")}`;
+  const { pack } = await import("tar-stream");
+  const p = pack();
+  p.entry({ name: "hello.txt" }, "hello\n");
+  p.finalize();
+  const chunks: Buffer[] = [];
+  for await (const c of p) chunks.push(Buffer.from(c as Uint8Array));
+  const layer = Buffer.concat(chunks);
+  await put(sha(layer), layer);
+  for (let i = 0; i < 100; i++) {
+    const config = Buffer.from(
+      JSON.stringify({
+        architecture: "amd64",
+        os: "linux",
+        created: new Date(Date.UTC(2024, 0, 1, 0, i)).toISOString(),
+        config: { Cmd: ["sh"], Labels: { n: String(i) } },
+        rootfs: { type: "layers", diff_ids: [sha(layer)] },
+        history: [{ created_by: `image ${i}` }],
+      }),
+    );
+    await put(sha(config), config);
+    const manifest = Buffer.from(
+      JSON.stringify({
+        schemaVersion: 2,
+        mediaType: "application/vnd.oci.image.manifest.v1+json",
+        config: {
+          mediaType: "application/vnd.oci.image.config.v1+json",
+          digest: sha(config),
+          size: config.length,
+        },
+        layers: [
+          { mediaType: "application/vnd.oci.image.layer.v1.tar", digest: sha(layer), size: layer.length },
+        ],
+      }),
+    );
+    const res = await request(`${base}/manifests/t${i}`, {
+      method: "PUT",
+      headers: { "Content-Type": "application/vnd.oci.image.manifest.v1+json" },
+      body: manifest,
+    });
+    await res.body.dump();
+  }
+}
+
+async function main(): Promise<void> {
+  const layout = join(repoRoot(), ".fixtures/images-big/oci");
+  await readFile(join(layout, "index.json")).catch(() => {
+    throw new Error("no big fixture: run `node dist/scripts/fixtures.js --big` first");
+  });
+  const src = await startDistribution();
+  const ref = `${src.host}/bench/big:1`;
+  await runOk("skopeo", [
+    "copy",
+    "--insecure-policy",
+    "--dest-tls-verify=false",
+    `oci:${layout}:big-1`,
+    `docker://${ref}`,
+  ]);
+  await runOk("skopeo", [
+    "copy",
+    "--insecure-policy",
+    "--dest-tls-verify=false",
+    `oci:${join(repoRoot(), ".fixtures/images/oci")}:app-1`,
+    `docker://${src.host}/bench/app:1`,
+  ]);
+  const work = await tempDir("berth-bench-");
+  const rows: [string, string, number, string, number, string][] = [];
+  let i = 0;
+  const fresh = async (name: string) => {
+    const dir = join(work, `${name}-${i++}`);
+    await mkdir(dir, { recursive: true });
+    return dir;
+  };
+
+  let berthRss = 0;
+  const berthPull = await repeat(RUNS, async () => {
+    const root = await fresh("berth");
+    const t = await timed(process.execPath, [berthBin, "--root", root, "pull", "-q", ref]);
+    berthRss = Math.max(berthRss, t.rssMB);
+    await rm(root, { recursive: true, force: true });
+    return t.seconds;
+  });
+  const smallRss = (
+    await timed(process.execPath, [
+      berthBin,
+      "--root",
+      await fresh("small"),
+      "pull",
+      "-q",
+      `${src.host}/bench/app:1`,
+    ])
+  ).rssMB;
+  const skopeoPull = await repeat(RUNS, async () => {
+    const dir = await fresh("skopeo");
+    const t = await timed("skopeo", [
+      "copy",
+      "--insecure-policy",
+      "--src-tls-verify=false",
+      `docker://${ref}`,
+      `oci:${dir}:big`,
+    ]);
+    await rm(dir, { recursive: true, force: true });
+    return t.seconds;
+  });
+  let podmanPull = Number.NaN;
+  let podmanNote = "";
+  try {
+    podmanPull = await repeat(RUNS, async () => {
+      const root = await fresh("podman");
+      const t = await timed("podman", [
+        "--root",
+        join(root, "root"),
+        "--runroot",
+        join(root, "run"),
+        "--storage-driver",
+        "overlay",
+        "pull",
+        "-q",
+        "--tls-verify=false",
+        ref,
+      ]);
+      await run("podman", [
+        "--root",
+        join(root, "root"),
+        "--runroot",
+        join(root, "run"),
+        "--storage-driver",
+        "overlay",
+        "system",
+        "reset",
+        "-f",
+      ]);
+      await rm(root, { recursive: true, force: true });
+      return t.seconds;
+    });
+  } catch (err) {
+    podmanNote = `podman pull failed: ${(err as Error).message.split("\n").slice(0, 3).join(" ")}`;
+  }
+  // pigz -d | tar -x of the same layers, one after another, from skopeo's copy of the blobs.
+  const blobs = await fresh("blobs");
+  await runOk("skopeo", [
+    "copy",
+    "--insecure-policy",
+    "--src-tls-verify=false",
+    `docker://${ref}`,
+    `oci:${blobs}:big`,
+  ]);
+  const manifest = JSON.parse(
+    await readFile(
+      join(
+        blobs,
+        "blobs/sha256",
+        JSON.parse(await readFile(join(blobs, "index.json"), "utf8")).manifests[0].digest.slice(7),
+      ),
+      "utf8",
+    ),
+  ) as { layers: { digest: string }[] };
+  const pigz = await repeat(RUNS, async () => {
+    const dir = await fresh("pigz");
+    const files = manifest.layers.map((l) => join(blobs, "blobs/sha256", l.digest.slice(7))).join(" ");
+    const t = await timed("sh", ["-c", `for f in ${files}; do pigz -dc "$f" | tar -x -C ${dir}; done`]);
+    await rm(dir, { recursive: true, force: true });
+    return t.seconds;
+  });
+
+  // Push into empty registries.
+  const pushRoot = await fresh("push");
+  await runOk(process.execPath, [berthBin, "--root", pushRoot, "pull", "-q", ref]);
+  const berthPush = await repeat(RUNS, async () => {
+    const dst = await startDistribution();
+    await runOk(process.execPath, [berthBin, "--root", pushRoot, "tag", ref, `${dst.host}/pushed/big:1`]);
+    const t = await timed(process.execPath, [
+      berthBin,
+      "--root",
+      pushRoot,
+      "push",
+      "-q",
+      `${dst.host}/pushed/big:1`,
+    ]);
+    await dst.stop();
+    return t.seconds;
+  });
+  const skopeoPush = await repeat(RUNS, async () => {
+    const dst = await startDistribution();
+    const t = await timed("skopeo", [
+      "copy",
+      "--insecure-policy",
+      "--dest-tls-verify=false",
+      `oci:${blobs}:big`,
+      `docker://${dst.host}/pushed/big:1`,
+    ]);
+    await dst.stop();
+    return t.seconds;
+  });
+
+  // images with 100 images.
+  await seedMany(src.host);
+  const manyRoot = await fresh("many");
+  await runOk(process.execPath, [berthBin, "--root", manyRoot, "pull", "-q", "-a", `${src.host}/bench/many`]);
+  const listed = (await runOk(process.execPath, [berthBin, "--root", manyRoot, "images", "-q"])).stdout
+    .trim()
+    .split("\n").length;
+  const berthImages = await repeat(
+    Math.max(RUNS, 10),
+    async () => (await timed(process.execPath, [berthBin, "--root", manyRoot, "images"])).seconds,
+  );
+  const podmanRoot = await fresh("podman-many");
+  const pod = [
+    "--root",
+    join(podmanRoot, "root"),
+    "--runroot",
+    join(podmanRoot, "run"),
+    "--storage-driver",
+    "vfs",
+  ];
+  let podmanImages = Number.NaN;
+  try {
+    await runOk("podman", [
+      ...pod,
+      "pull",
+      "-q",
+      "--all-tags",
+      "--tls-verify=false",
+      `${src.host}/bench/many`,
+    ]);
+    podmanImages = await repeat(
+      Math.max(RUNS, 10),
+      async () => (await timed("podman", [...pod, "images"])).seconds,
+    );
+  } catch (err) {
+    podmanNote += ` podman images setup failed: ${(err as Error).message.split("\n")[0]}`;
+  }
+  await src.stop();
+  await run("podman", [...pod, "system", "reset", "-f"]);
+  await rm(work, { recursive: true, force: true });
+
+  const ratio = (a: number, b: number) =>
+    Number.isFinite(a) && Number.isFinite(b) ? `${(a / b).toFixed(2)}x` : "n/a";
+  rows.push([
+    "pull with unpack (s)",
+    "berth",
+    berthPull,
+    "podman pull (overlay)",
+    podmanPull,
+    `${ratio(podmanPull, berthPull)} (target >= 2x)`,
+  ]);
+  rows.push([
+    "pull with unpack (s)",
+    "berth",
+    berthPull,
+    "pigz -d | tar -x",
+    pigz,
+    `berth takes ${ratio(berthPull, pigz)} of it (target <= 1.2x)`,
+  ]);
+  rows.push([
+    "pull (s)",
+    "berth, with unpack",
+    berthPull,
+    "skopeo copy to oci: (blobs only)",
+    skopeoPull,
+    `${ratio(skopeoPull, berthPull)} (target >= 1.3x, for blobs only)`,
+  ]);
+  rows.push([
+    "push to an empty registry (s)",
+    "berth",
+    berthPush,
+    "skopeo copy oci: docker://",
+    skopeoPush,
+    `${ratio(skopeoPush, berthPush)} (target >= 1.2x)`,
+  ]);
+  rows.push([
+    `images with ${listed} images (s)`,
+    "berth",
+    berthImages,
+    "podman images",
+    podmanImages,
+    `${ratio(podmanImages, berthImages)} (target: berth < 0.150 s)`,
+  ]);
+  console.log("| measure | berth | time | peer | time | berth advantage |");
+  console.log("| --- | --- | ---: | --- | ---: | --- |");
+  for (const [what, b, bt, p, pt, r] of rows)
+    console.log(`| ${what} | ${b} | ${bt.toFixed(3)} | ${p} | ${pt.toFixed(3)} | ${r} |`);
+  console.log(
+    `| peak RSS of berth pull (MB) | app-1 (12 MB compressed) | ${smallRss.toFixed(1)} | big-1 (130 MB compressed) | ${berthRss.toFixed(1)} | target < 150 and flat |`,
+  );
+  if (podmanNote) console.log(`\n${podmanNote}`);
+  const layers = (await readdir(work).catch(() => [])).length;
+  void layers;
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exitCode = 1;
+});
