@@ -4,7 +4,7 @@ import { dirname, join } from "node:path";
 import { Readable } from "node:stream";
 import { DigestMismatchError } from "../content/errors.js";
 import type { ImageSource } from "../content/source.js";
-import { unpackPool } from "../layer/pool.js";
+import { unpackLayer } from "../layer/unpack.js";
 import type { Descriptor } from "../oci/descriptor.js";
 import { Digest } from "../oci/digest.js";
 import { type ImageIndex, type ImageManifest, parseImageConfig, parseManifest } from "../oci/manifest.js";
@@ -250,10 +250,11 @@ async function unpackInto(
   try {
     const diff = join(tmp, "diff");
     await mkdir(diff);
-    const result = await unpackPool().unpack({
-      path: store.content.blobPath(Digest.parse(layer.digest)),
+    const result = await unpackLayer({
+      source: await store.content.reader(Digest.parse(layer.digest)),
       dest: diff,
       expectedDiffId: diffId,
+      mediaType: layer.mediaType,
     });
     const final = store.layerDir(chainId);
     await mkdir(dirname(final), { recursive: true });
