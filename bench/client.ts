@@ -12,7 +12,6 @@
 import { mkdir, readdir, readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { request } from "undici";
 import { repoRoot } from "../test/helpers/fixtures.js";
 import { run, runOk, startDistribution, tempDir } from "../test/helpers/processes.js";
 
@@ -45,13 +44,13 @@ async function repeat(n: number, fn: () => Promise<number>): Promise<number> {
 
 /** 100 small distinct images (one shared layer, different configs) as tags of one repository. */
 async function seedMany(host: string): Promise<void> {
-  const base = `http://${host}/v2/bench/many`;
-  const put = async (digest: string, body: Buffer) => {
-    const res = await request(`${base}/blobs/uploads/?digest=${digest}`, { method: "POST", body });
-    await res.body.dump();
-  };
+  const { RegistryTransport } = await import("../src/remote/transport.js");
+  const { RemoteRepository } = await import("../src/remote/repository.js");
+  const { Readable } = await import("node:stream");
+  const repo = new RemoteRepository(new RegistryTransport(host), "bench/many");
   const { createHash } = await import("node:crypto");
   const sha = (b: Buffer) => `sha256:${createHash("sha256").update(b).digest("hex")}`;
+  const put = (b: Buffer) => repo.putBlob(sha(b), b.length, async () => Readable.from([b]));
   const { pack } = await import("tar-stream");
   const p = pack();
   p.entry({ name: "hello.txt" }, "hello\n");
@@ -59,7 +58,7 @@ async function seedMany(host: string): Promise<void> {
   const chunks: Buffer[] = [];
   for await (const c of p) chunks.push(Buffer.from(c as Uint8Array));
   const layer = Buffer.concat(chunks);
-  await put(sha(layer), layer);
+  await put(layer);
   for (let i = 0; i < 100; i++) {
     const config = Buffer.from(
       JSON.stringify({
@@ -71,7 +70,7 @@ async function seedMany(host: string): Promise<void> {
         history: [{ created_by: `image ${i}` }],
       }),
     );
-    await put(sha(config), config);
+    await put(config);
     const manifest = Buffer.from(
       JSON.stringify({
         schemaVersion: 2,
@@ -86,12 +85,7 @@ async function seedMany(host: string): Promise<void> {
         ],
       }),
     );
-    const res = await request(`${base}/manifests/t${i}`, {
-      method: "PUT",
-      headers: { "Content-Type": "application/vnd.oci.image.manifest.v1+json" },
-      body: manifest,
-    });
-    await res.body.dump();
+    await repo.putManifest(`t${i}`, manifest, "application/vnd.oci.image.manifest.v1+json");
   }
 }
 
