@@ -9,7 +9,7 @@
  *
  *   node dist/scripts/fixtures.js --big && npm run build && node dist/bench/client.js
  */
-import { mkdir, readdir, readFile, rm } from "node:fs/promises";
+import { mkdir, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { repoRoot } from "../test/helpers/fixtures.js";
