@@ -2,6 +2,9 @@ import { execFileSync } from "node:child_process";
 import {
   chmodSync,
   closeSync,
+  fchmodSync,
+  fchownSync,
+  futimesSync,
   lchownSync,
   linkSync,
   lstatSync,
@@ -140,18 +143,32 @@ class LayerWriter {
       }
       case "file":
       case "contiguous-file": {
-        this.replace(name, full);
-        const fd = openSync(full, "wx", 0o600);
+        // The common case in one open/write/fchmod/futimes/close; a path already there (a
+        // duplicate entry, a directory, a symlink: "wx" never follows one) is cleared first.
+        let fd: number;
+        try {
+          fd = openSync(full, "wx", 0o600);
+        } catch (err) {
+          if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
+          this.replace(name, full);
+          fd = openSync(full, "wx", 0o600);
+        }
         try {
           for await (const chunk of body) {
             const buf = chunk as Buffer;
             let off = 0;
             while (off < buf.length) off += writeSync(fd, buf, off, buf.length - off);
           }
+          const uid = header.uid ?? 0;
+          const gid = header.gid ?? 0;
+          if (this.asRoot && (uid !== 0 || gid !== 0)) fchownSync(fd, uid, gid);
+          // After chown, which clears setuid and setgid bits.
+          fchmodSync(fd, (header.mode ?? 0o644) & 0o7777);
+          if (header.mtime) futimesSync(fd, header.mtime, header.mtime);
         } finally {
           closeSync(fd);
         }
-        this.finishEntry(full, header, true);
+        this.xattrs(full, header);
         return;
       }
       case "symlink": {
@@ -292,7 +309,8 @@ class LayerWriter {
   }
 
   private own(full: string, header: Header): void {
-    if (this.asRoot) lchownSync(full, header.uid ?? 0, header.gid ?? 0);
+    // Root creates everything as 0:0 already.
+    if (this.asRoot && (header.uid || header.gid)) lchownSync(full, header.uid ?? 0, header.gid ?? 0);
     this.xattrs(full, header);
   }
 
