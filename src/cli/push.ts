@@ -8,7 +8,6 @@ import { ProgressPrinter } from "./progress.js";
 interface PushFlags {
   allTags?: boolean;
   quiet?: boolean;
-  compression?: string;
 }
 
 export function pushCommand(name = "push"): Command {
@@ -17,18 +16,10 @@ export function pushCommand(name = "push"): Command {
     .argument("<name>", "NAME[:TAG]")
     .option("-a, --all-tags", "push all tags of an image to the repository")
     .option("-q, --quiet", "suppress verbose output")
-    .option(
-      "--compression <algorithm>",
-      "compression for layers that exist only unpacked: gzip or zstd",
-      "gzip",
-    )
     .action(withContext(async (ctx, input: string, flags: PushFlags) => runPush(ctx, input, flags)));
 }
 
 async function runPush(ctx: CliContext, input: string, flags: PushFlags): Promise<void> {
-  if (flags.compression !== "gzip" && flags.compression !== "zstd") {
-    throw new Error(`invalid compression "${flags.compression}": use gzip or zstd`);
-  }
   const ref = parseReference(input);
   if (ref.digest) throw new Error("cannot push a digest reference");
   const repository = repositoryOf(ref);
@@ -59,7 +50,6 @@ async function pushOne(ctx: CliContext, ref: Reference, flags: PushFlags): Promi
   const result = await exportImage(ctx.store, repo, imageId, ref.tag, {
     concurrency: ctx.config.maxConcurrentUploads,
     onProgress: printer?.listener,
-    compression: flags.compression as "gzip" | "zstd",
     manifest,
     mountSources: (digest) =>
       ctx.store.db.blobSources(digest, ref.registry).filter((r) => r !== ref.repository),

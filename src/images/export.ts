@@ -9,8 +9,6 @@ import { mapLimit, type ProgressListener, shortId } from "./progress.js";
 export interface ExportOptions {
   concurrency?: number;
   onProgress?: ProgressListener;
-  /** Compression for layers that exist only unpacked. */
-  compression?: "gzip" | "zstd";
   /** The manifest to send when the image has several (the one its tag was pulled with). */
   manifest?: string;
   /** Repositories of the sink's registry known to hold a blob, for cross-repository mounts. */

@@ -1,6 +1,6 @@
 import { spawn } from "node:child_process";
 import { Duplex, PassThrough, Readable } from "node:stream";
-import { createGunzip, createGzip } from "node:zlib";
+import { createGunzip } from "node:zlib";
 
 export type Compression = "none" | "gzip" | "zstd";
 
@@ -15,12 +15,6 @@ export function detectCompression(head: Uint8Array): Compression {
 export function decompressStream(kind: Compression): Duplex {
   if (kind === "gzip") return createGunzip({ chunkSize: 256 * 1024 });
   if (kind === "zstd") return processStream("zstd", ["-dc"]);
-  return new PassThrough();
-}
-
-export function compressStream(kind: Compression, level?: number): Duplex {
-  if (kind === "gzip") return createGzip({ level: level ?? 6, chunkSize: 256 * 1024 });
-  if (kind === "zstd") return processStream("zstd", ["-c", "-T0", ...(level ? [`-${level}`] : [])]);
   return new PassThrough();
 }
 
