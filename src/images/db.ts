@@ -86,13 +86,16 @@ export class ImageDb {
     db.pragma("synchronous = NORMAL");
     db.pragma("foreign_keys = ON");
     const store = new ImageDb(db);
-    store.write(() => {
-      db.exec(SCHEMA);
-      // Stores made before tags remembered their manifest gain the column.
-      const columns = db.prepare("PRAGMA table_info(tags)").all() as { name: string }[];
-      if (!columns.some((c) => c.name === "manifest")) db.exec("ALTER TABLE tags ADD COLUMN manifest TEXT");
-      db.prepare("INSERT OR IGNORE INTO meta (key, value) VALUES ('schema', ?)").run(String(SCHEMA_VERSION));
-    });
+    // Creating the schema takes the write lock: do it only when the store is new or older.
+    if (db.pragma("user_version", { simple: true }) !== SCHEMA_VERSION) {
+      store.write(() => {
+        db.exec(SCHEMA);
+        // Stores made before tags remembered their manifest gain the column.
+        const columns = db.prepare("PRAGMA table_info(tags)").all() as { name: string }[];
+        if (!columns.some((c) => c.name === "manifest")) db.exec("ALTER TABLE tags ADD COLUMN manifest TEXT");
+        db.pragma(`user_version = ${SCHEMA_VERSION}`);
+      });
+    }
     return store;
   }
 

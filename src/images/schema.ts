@@ -2,7 +2,7 @@
  * The local image store's metadata. SQLite in WAL mode with a busy timeout, so several berth
  * processes can use one store at once; every change runs in one IMMEDIATE transaction.
  */
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
 
 export const SCHEMA = `
 CREATE TABLE IF NOT EXISTS images (
@@ -67,5 +67,4 @@ CREATE TABLE IF NOT EXISTS manifests (
   image_id   TEXT                     -- NULL for an index
 );
 CREATE INDEX IF NOT EXISTS manifests_image ON manifests(image_id);
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 `;
