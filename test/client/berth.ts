@@ -1,17 +1,8 @@
-import { spawn } from "node:child_process";
-import { mkdtemp } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
+import { repoRoot } from "../helpers/fixtures.js";
+import { type RunResult as Result, run, tempDir } from "../helpers/processes.js";
 
-const repo = resolve(dirname(fileURLToPath(import.meta.url)), "../../..");
-export const BERTH_BIN = join(repo, "bin/berth.js");
-
-export interface Result {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
+export const BERTH_BIN = join(repoRoot(), "bin/berth.js");
 
 /** Runs the berth CLI with a given store root; never through a shell. */
 export function berth(
@@ -19,25 +10,7 @@ export function berth(
   args: string[],
   opts: { input?: string | Buffer; env?: NodeJS.ProcessEnv } = {},
 ) {
-  const child = spawn(process.execPath, [BERTH_BIN, "--root", root, ...args], {
-    env: { ...process.env, ...opts.env },
-    stdio: ["pipe", "pipe", "pipe"],
-  });
-  let stdout = "";
-  let stderr = "";
-  child.stdout.on("data", (d: Buffer) => {
-    stdout += d.toString();
-  });
-  child.stderr.on("data", (d: Buffer) => {
-    stderr += d.toString();
-  });
-  // A command may stop reading its input early (tar ends before its padding): not an error here.
-  child.stdin.on("error", () => {});
-  child.stdin.end(opts.input ?? "");
-  const done = new Promise<Result>((resolvePromise) => {
-    child.on("close", (code) => resolvePromise({ code, stdout, stderr }));
-  });
-  return Object.assign(done, { child });
+  return run(process.execPath, [BERTH_BIN, "--root", root, ...args], opts);
 }
 
 /** Runs berth and throws with its output when it fails. */
@@ -47,6 +20,7 @@ export async function berthOk(root: string, args: string[]): Promise<Result> {
   return r;
 }
 
-export async function tempRoot(prefix = "berth-store-"): Promise<string> {
-  return mkdtemp(join(tmpdir(), prefix));
+/** A fresh local store directory, removed after the test file. */
+export function tempRoot(prefix = "berth-store-"): Promise<string> {
+  return tempDir(prefix);
 }

@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from "node:child_process";
+import { type ChildProcess, type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
@@ -13,14 +13,18 @@ export interface RunResult {
   stderr: string;
 }
 
-/** Runs a program without a shell and collects its output. */
+/**
+ * Runs a program without a shell and collects its output; the child is exposed for tests that
+ * signal it. A program may stop reading its input early (tar ends before its padding): an
+ * EPIPE on stdin is not an error here.
+ */
 export function run(
   cmd: string,
   args: string[],
-  opts: { env?: NodeJS.ProcessEnv; input?: string } = {},
-): Promise<RunResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { env: { ...process.env, ...opts.env }, stdio: ["pipe", "pipe", "pipe"] });
+  opts: { env?: NodeJS.ProcessEnv; input?: string | Buffer } = {},
+): Promise<RunResult> & { child: ChildProcessWithoutNullStreams } {
+  const child = spawn(cmd, args, { env: { ...process.env, ...opts.env }, stdio: ["pipe", "pipe", "pipe"] });
+  const done = new Promise<RunResult>((resolve, reject) => {
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (d: Buffer) => {
@@ -31,9 +35,10 @@ export function run(
     });
     child.on("error", reject);
     child.on("close", (code) => resolve({ code, stdout, stderr }));
-    child.stdin.on("error", () => {});
-    child.stdin.end(opts.input ?? "");
   });
+  child.stdin.on("error", () => {});
+  child.stdin.end(opts.input ?? "");
+  return Object.assign(done, { child });
 }
 
 export async function runOk(
