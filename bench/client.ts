@@ -13,7 +13,7 @@ import { mkdir, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { repoRoot } from "../test/helpers/fixtures.js";
-import { run, runOk, startDistribution, tempDir } from "../test/helpers/processes.js";
+import { cleanup, run, runOk, startDistribution, tempDir } from "../test/helpers/processes.js";
 
 const { values: args } = parseArgs({ options: { runs: { type: "string", default: "3" } } });
 const RUNS = Number(args.runs);
@@ -332,7 +332,9 @@ async function main(): Promise<void> {
   void layers;
 }
 
-main().catch((err) => {
-  console.error(err);
-  process.exitCode = 1;
-});
+main()
+  .catch((err) => {
+    console.error(err);
+    process.exitCode = 1;
+  })
+  .finally(cleanup);

@@ -16,7 +16,7 @@ import { performance } from "node:perf_hooks";
 import { parseArgs } from "node:util";
 import { request } from "undici";
 import { repoRoot } from "../test/helpers/fixtures.js";
-import { run, runOk, startBerthRegistry, startDistribution } from "../test/helpers/processes.js";
+import { cleanup, run, runOk, startBerthRegistry, startDistribution } from "../test/helpers/processes.js";
 
 const { values: args } = parseArgs({
   options: {
@@ -179,7 +179,9 @@ function fmt(n: number): string {
   return n >= 100 ? n.toFixed(0) : n.toFixed(2);
 }
 
-main().catch((err) => {
-  console.error(err);
-  process.exitCode = 1;
-});
+main()
+  .catch((err) => {
+    console.error(err);
+    process.exitCode = 1;
+  })
+  .finally(cleanup);

@@ -80,13 +80,14 @@ export interface Server {
 
 const live = new Set<ChildProcess>();
 const cleanups: (() => Promise<void>)[] = [];
-// Under the test runner, clean up after each file; benchmarks import this too, without it.
-if (process.env.NODE_TEST_CONTEXT) {
-  after(async () => {
-    for (const proc of live) proc.kill("SIGKILL");
-    for (const fn of cleanups.splice(0)) await fn().catch(() => {});
-  });
+/** Kills what is still running and removes the temporary directories made so far. */
+export async function cleanup(): Promise<void> {
+  for (const proc of live) proc.kill("SIGKILL");
+  for (const fn of cleanups.splice(0)) await fn().catch(() => {});
 }
+
+// Under the test runner, clean up after each file; benchmarks import this too and call cleanup().
+if (process.env.NODE_TEST_CONTEXT) after(cleanup);
 process.on("exit", () => {
   for (const proc of live) proc.kill("SIGKILL");
 });
