@@ -176,7 +176,8 @@ async function loadDockerArchive(store: LocalStore, dir: string): Promise<Loaded
     const digest = digestOf(manifest);
     source.manifests.set(digest.toString(), { bytes: manifest, mediaType: MediaTypes.OCI_MANIFEST, digest });
     const names = (entry.RepoTags ?? []).map((t) => parseReference(t));
-    loaded.push(await importOne(store, source, digest.toString(), names));
+    // The manifest was made up here: pushes build their own, with compressed layers.
+    loaded.push(await importOne(store, source, digest.toString(), names, false));
   }
   return loaded;
 }
@@ -213,16 +214,26 @@ async function importOne(
   source: ImageSource,
   digest: string,
   names: Reference[],
+  ownManifest = true,
 ): Promise<LoadedImage> {
   const anchor: Reference = {
     registry: "docker.io",
     repository: "library/loaded",
     digest: Digest.parse(digest),
   };
-  const result = await importImage(store, source, anchor, { repoDigest: false, keepBlobs: true });
+  const result = await importImage(store, source, anchor, {
+    repoDigest: false,
+    keepBlobs: true,
+    recordManifests: ownManifest,
+  });
   store.db.write(() => {
     for (const n of names) {
-      store.db.setTag(`${n.registry}/${n.repository}`, n.tag ?? "latest", result.imageId, result.manifest);
+      store.db.setTag(
+        `${n.registry}/${n.repository}`,
+        n.tag ?? "latest",
+        result.imageId,
+        ownManifest ? result.manifest : null,
+      );
     }
   });
   return { imageId: result.imageId, names };

@@ -8,6 +8,7 @@ import { ProgressPrinter } from "./progress.js";
 interface PushFlags {
   allTags?: boolean;
   quiet?: boolean;
+  compression: string;
 }
 
 export function pushCommand(name = "push"): Command {
@@ -16,10 +17,14 @@ export function pushCommand(name = "push"): Command {
     .argument("<name>", "NAME[:TAG]")
     .option("-a, --all-tags", "push all tags of an image to the repository")
     .option("-q, --quiet", "suppress verbose output")
+    .option("--compression <algorithm>", "compress layers held only as plain tars with gzip or zstd", "gzip")
     .action(withContext(async (ctx, input: string, flags: PushFlags) => runPush(ctx, input, flags)));
 }
 
 async function runPush(ctx: CliContext, input: string, flags: PushFlags): Promise<void> {
+  if (flags.compression !== "gzip" && flags.compression !== "zstd") {
+    throw new Error(`invalid compression "${flags.compression}": use gzip or zstd`);
+  }
   const ref = parseReference(input);
   if (ref.digest) throw new Error("cannot push a digest reference");
   const repository = repositoryOf(ref);
@@ -51,6 +56,7 @@ async function pushOne(ctx: CliContext, ref: Reference, flags: PushFlags): Promi
     concurrency: ctx.config.maxConcurrentUploads,
     onProgress: printer?.listener,
     manifest,
+    compression: flags.compression as "gzip" | "zstd",
     mountSources: (digest) =>
       ctx.store.db.blobSources(digest, ref.registry).filter((r) => r !== ref.repository),
   });

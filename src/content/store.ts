@@ -108,6 +108,37 @@ export class ContentStore {
     }
   }
 
+  /**
+   * Writes a stream whose digest is not known in advance (a layer being compressed): hashed
+   * while written to a private file, then renamed into place under the digest it turned out to have.
+   */
+  async writeNew(source: AsyncIterable<Uint8Array>): Promise<{ digest: Digest; size: number }> {
+    const dir = join(this.root, "ingest");
+    await mkdir(dir, { recursive: true });
+    const tmp = join(dir, `new-${process.pid}-${Math.random().toString(36).slice(2)}`);
+    const digester = new Digester();
+    let size = 0;
+    const handle = await open(tmp, "wx");
+    try {
+      for await (const chunk of source) {
+        digester.update(chunk);
+        size += chunk.length;
+        let off = 0;
+        while (off < chunk.length) off += (await handle.write(chunk, off, chunk.length - off)).bytesWritten;
+      }
+      await handle.sync();
+      await handle.close();
+      const digest = digester.digest();
+      if (await this.has(digest)) await rm(tmp, { force: true });
+      else await this.commitData(tmp, digest);
+      return { digest, size };
+    } catch (err) {
+      await handle.close().catch(() => {});
+      await rm(tmp, { force: true });
+      throw err;
+    }
+  }
+
   /** Moves a verified ingest's data into place (the atomic step). */
   async commitData(dataPath: string, digest: Digest): Promise<void> {
     await mkdir(join(this.root, "blobs", digest.algorithm), { recursive: true });

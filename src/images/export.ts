@@ -1,18 +1,38 @@
-import { Readable } from "node:stream";
 import type { ImageSink } from "../content/source.js";
-import { Digest, digestOf } from "../oci/digest.js";
+import { compressStream } from "../layer/compression.js";
+import { Digest } from "../oci/digest.js";
 import { type ImageManifest, parseImageConfig, parseManifest } from "../oci/manifest.js";
-import { MediaTypes } from "../oci/media-types.js";
+import { layerCompression, MediaTypes } from "../oci/media-types.js";
+import type { LayerBlob } from "./db.js";
 import type { LocalStore } from "./local-store.js";
 import { mapLimit, type ProgressListener, shortId } from "./progress.js";
 
 export interface ExportOptions {
   concurrency?: number;
   onProgress?: ProgressListener;
+  /**
+   * Compress layers the store holds only as plain tars (from a docker-archive) before sending
+   * them; without it blobs go as they are (save).
+   */
+  compression?: "gzip" | "zstd";
   /** The manifest to send when the image has several (the one its tag was pulled with). */
   manifest?: string;
   /** Repositories of the sink's registry known to hold a blob, for cross-repository mounts. */
   mountSources?: (digest: string) => string[];
+}
+
+/** Compresses a plain-tar layer blob into a new blob and records it as a form of the same diff_id. */
+async function compressLayer(store: LocalStore, blob: LayerBlob, kind: "gzip" | "zstd"): Promise<LayerBlob> {
+  const source = (await store.content.reader(Digest.parse(blob.digest))).pipe(compressStream(kind));
+  const { digest, size } = await store.content.writeNew(source);
+  const compressed: LayerBlob = {
+    diffId: blob.diffId,
+    digest: digest.toString(),
+    mediaType: kind === "gzip" ? MediaTypes.OCI_LAYER_GZIP : MediaTypes.OCI_LAYER_ZSTD,
+    size,
+  };
+  store.db.write(() => store.db.addLayerBlob(compressed));
+  return compressed;
 }
 
 export interface ExportResult {
@@ -37,7 +57,7 @@ export async function exportImage(
   opts: ExportOptions = {},
 ): Promise<ExportResult> {
   const report = opts.onProgress ?? (() => {});
-  const { manifest, bytes, mediaType } = await manifestFor(store, imageId, opts.manifest);
+  const { manifest, bytes, mediaType } = await manifestFor(store, imageId, opts.manifest, opts.compression);
   const blobs = [...manifest.layers, manifest.config];
   for (const layer of manifest.layers) report({ id: shortId(layer.digest), status: "Preparing" });
   await mapLimit(blobs, opts.concurrency ?? 5, async (desc) => {
@@ -61,12 +81,14 @@ export async function exportImage(
 
 /**
  * The manifest to send for an image: the one it was pulled or loaded with when every blob it
- * names is in the content store, otherwise a new OCI manifest over the layers' compressed blobs.
+ * names is in the content store (sent unchanged, no recompression), otherwise a new OCI
+ * manifest over the layers' blobs, plain-tar layers compressed first when asked to.
  */
 async function manifestFor(
   store: LocalStore,
   imageId: string,
   preferred?: string,
+  compression?: "gzip" | "zstd",
 ): Promise<{ manifest: ImageManifest; bytes: Buffer; mediaType: string }> {
   const records = store.db
     .manifestsOf(imageId)
@@ -88,18 +110,22 @@ async function manifestFor(
   const config = parseImageConfig(configBytes);
   const layers = [];
   for (const diffId of config.rootfs.diff_ids) {
-    const blob = (
+    const present = (
       await Promise.all(
         store.db
           .layerBlobs(diffId)
           .map(async (b) => ((await store.content.has(Digest.parse(b.digest))) ? b : undefined)),
       )
-    ).find((b) => b !== undefined);
+    ).filter((b) => b !== undefined);
+    let blob =
+      present.find((b) => !compression || layerCompression(b.mediaType) === compression) ?? present[0];
     if (!blob) {
       throw new Error(
-        `layer ${diffId} of image ${imageId} has no compressed blob in the content store; it cannot be pushed yet`,
+        `layer ${diffId} of image ${imageId} has no blob in the content store (it exists only unpacked); it cannot be pushed yet`,
       );
     }
+    if (compression && layerCompression(blob.mediaType) === "none")
+      blob = await compressLayer(store, blob, compression);
     layers.push({ mediaType: blob.mediaType, digest: blob.digest, size: blob.size });
   }
   const manifest: ImageManifest = {
@@ -108,15 +134,8 @@ async function manifestFor(
     config: { mediaType: MediaTypes.OCI_CONFIG, digest: imageId, size: configBytes.length },
     layers,
   };
+  // Not recorded as the image's manifest: it is rebuilt (from recorded layer blobs) for each
+  // push, so that --compression is honoured every time.
   const bytes = Buffer.from(JSON.stringify(manifest));
-  await store.content.write({ digest: digestOf(bytes) }, Readable.from([bytes]));
-  store.db.write(() =>
-    store.db.addManifest({
-      digest: digestOf(bytes).toString(),
-      mediaType: MediaTypes.OCI_MANIFEST,
-      size: bytes.length,
-      imageId,
-    }),
-  );
   return { manifest, bytes, mediaType: MediaTypes.OCI_MANIFEST };
 }

@@ -31,6 +31,8 @@ export interface ImportOptions {
   /** Copy a compressed layer into the content store even when its unpacked layer exists, so the
    * image can later be pushed or saved with its own manifest (cheap for archives; a pull skips it). */
   keepBlobs?: boolean;
+  /** Record the manifests for later pushes and saves (not for one made up for a docker-archive). */
+  recordManifests?: boolean;
   /** Record ref's repository and the digest as a repo digest (a pull does; a load does not). */
   repoDigest?: boolean;
 }
@@ -172,7 +174,7 @@ export async function importImage(
     },
     layers: layerRecords,
     layerBlobs,
-    manifests: manifests.map((m) => ({
+    manifests: (opts.recordManifests === false ? [] : manifests).map((m) => ({
       digest: m.digest,
       mediaType: m.mediaType,
       size: m.bytes.length,

@@ -1,6 +1,6 @@
 import { spawn } from "node:child_process";
 import { Duplex, PassThrough, Readable } from "node:stream";
-import { createGunzip } from "node:zlib";
+import { createGunzip, createGzip } from "node:zlib";
 
 export type Compression = "none" | "gzip" | "zstd";
 
@@ -15,6 +15,13 @@ export function detectCompression(head: Uint8Array): Compression {
 export function decompressStream(kind: Compression): Duplex {
   if (kind === "gzip") return createGunzip({ chunkSize: 256 * 1024 });
   if (kind === "zstd") return processStream("zstd", ["-dc"]);
+  return new PassThrough();
+}
+
+/** A stream that compresses; zstd through Debian's zstd binary. */
+export function compressStream(kind: Compression): Duplex {
+  if (kind === "gzip") return createGzip({ chunkSize: 256 * 1024 });
+  if (kind === "zstd") return processStream("zstd", ["-c", "-T0", "-3"]);
   return new PassThrough();
 }
 

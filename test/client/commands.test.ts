@@ -3,7 +3,7 @@ import { existsSync } from "node:fs";
 import { readdir } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { fixtureLayout, fixtureManifest } from "../helpers/fixtures.js";
+import { fixtureDir, fixtureLayout, fixtureManifest } from "../helpers/fixtures.js";
 import { runOk, type Server, startBerthRegistry } from "../helpers/processes.js";
 import { berth, berthOk, tempRoot } from "./berth.js";
 
@@ -179,5 +179,39 @@ describe("image commands", () => {
     await berthOk(r, ["tag", `${host}/fx/busybox-1:v1`, `${host}/mounted/bb:1`]);
     const out = await berthOk(r, ["push", `${host}/mounted/bb:1`]);
     assert.match(out.stdout, /Mounted from fx\/busybox-1/);
+  });
+
+  test("push compresses layers held only as plain tars: gzip by default, zstd on request", async () => {
+    const r = await tempRoot();
+    await berthOk(r, ["load", "-q", "-i", join(fixtureDir(), "busybox.tar")]);
+    const diffIds = (
+      JSON.parse((await berthOk(r, ["image", "inspect", "busybox:1"])).stdout) as {
+        RootFS: { Layers: string[] };
+      }[]
+    )[0]!.RootFS.Layers;
+    for (const [tag, flags, mediaType] of [
+      ["gz", [], "application/vnd.oci.image.layer.v1.tar+gzip"],
+      ["zst", ["--compression", "zstd"], "application/vnd.oci.image.layer.v1.tar+zstd"],
+    ] as const) {
+      const target = `${host}/compressed/bb:${tag}`;
+      await berthOk(r, ["tag", "busybox:1", target]);
+      await berthOk(r, ["push", "-q", ...flags, target]);
+      const raw = (await skopeoRaw(target)) as unknown as { layers: { mediaType: string }[] };
+      assert.deepEqual(
+        raw.layers.map((l) => l.mediaType),
+        [mediaType],
+      );
+      const cfg = JSON.parse(
+        (await runOk("skopeo", ["inspect", "--tls-verify=false", "--config", `docker://${target}`])).stdout,
+      ) as {
+        rootfs: { diff_ids: string[] };
+      };
+      assert.deepEqual(cfg.rootfs.diff_ids, diffIds, "the diff_ids still describe the layers");
+      const back = await tempRoot();
+      await berthOk(back, ["pull", "-q", target]);
+      assert.ok(existsSync(join(back, "layers")));
+    }
+    const bad = await berth(r, ["push", "--compression", "lz4", `${host}/compressed/bb:gz`]);
+    assert.equal(bad.code, 1);
   });
 });
