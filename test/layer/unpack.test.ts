@@ -207,4 +207,28 @@ describe("unpackLayer", () => {
     assert.equal(await readFile(join(dest, "x"), "utf8"), "second");
     assert.equal(await readlink(join(dest, "d")), "x");
   });
+
+  test("extended attributes from PAX headers are restored as root", async (t) => {
+    if (!asRoot) {
+      t.skip("xattrs are restored only when running as root");
+      return;
+    }
+    const tar = await makeTar([
+      {
+        name: "cap-bin",
+        body: "binary",
+        mode: 0o755,
+        pax: { "SCHILY.xattr.user.berth-test": "hello xattr" },
+      },
+    ]);
+    const { dest } = await sandbox();
+    await unpackLayer({ source: Readable.from([tar]), dest });
+    const value = execFileSync("getfattr", [
+      "--only-values",
+      "-n",
+      "user.berth-test",
+      join(dest, "cap-bin"),
+    ]).toString();
+    assert.equal(value, "hello xattr");
+  });
 });
