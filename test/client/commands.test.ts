@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { fixtureDir, fixtureLayout, fixtureManifest } from "../helpers/fixtures.js";
 import { runOk, type Server, startBerthRegistry } from "../helpers/processes.js";
-import { berth, berthOk, tempRoot } from "./berth.js";
+import { BERTH_BIN, berth, berthOk, tempRoot } from "./berth.js";
 
 async function skopeoRaw(
   ref: string,
@@ -213,5 +213,16 @@ describe("image commands", () => {
     }
     const bad = await berth(r, ["push", "--compression", "lz4", `${host}/compressed/bb:gz`]);
     assert.equal(bad.code, 1);
+  });
+
+  test("on a terminal, pull redraws one progress line per layer", async () => {
+    const r = await tempRoot();
+    // script(1) gives berth a pseudo-terminal, as a user's shell would.
+    const cmd = `${process.execPath} ${BERTH_BIN} --root ${r} pull ${host}/fx/app-1:v1`;
+    const out = (await runOk("script", ["-qec", cmd, "/dev/null"])).stdout;
+    assert.match(out, /\x1b\[\d+A/, "cursor moves up to redraw the layer lines");
+    assert.match(out, /Downloading\s+\[=*>?\s*\]/, "a progress bar while downloading");
+    assert.equal((out.match(/: Pull complete/g) ?? []).length >= 4, true);
+    assert.match(out, /Status: Downloaded newer image/);
   });
 });
