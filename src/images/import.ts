@@ -2,11 +2,13 @@ import { existsSync } from "node:fs";
 import { mkdir, mkdtemp, rename, rm } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { Readable } from "node:stream";
-import { DigestMismatchError } from "../content/errors.js";
+import { pipeline } from "node:stream/promises";
 import type { ImageSource } from "../content/source.js";
+import { decompressStream, detectCompression, peek } from "../layer/compression.js";
+import { DiffIdMismatchError } from "../layer/errors.js";
 import { unpackLayer } from "../layer/unpack.js";
 import type { Descriptor } from "../oci/descriptor.js";
-import { Digest } from "../oci/digest.js";
+import { Digest, digestTransform } from "../oci/digest.js";
 import { type ImageIndex, type ImageManifest, parseImageConfig, parseManifest } from "../oci/manifest.js";
 import {
   formatPlatform,
@@ -133,7 +135,9 @@ export async function importImage(
   await mapLimit(pending, opts.concurrency ?? 3, async ({ layer, index, chainId, present }) => {
     const id = shortId(layer.digest);
     let record = present ? store.db.layer(chainId) : undefined;
-    if (record && opts.keepBlobs) await fetchBlob(store, repo, layer);
+    if (record && opts.keepBlobs && (await fetchBlob(store, repo, layer))) {
+      await checkDiffId(store, layer, diffIds[index]!);
+    }
     if (!record) {
       if (await fetchBlob(store, repo, layer, report)) downloaded++;
       report({ id, status: "Extracting", current: 0, total: layer.size });
@@ -232,12 +236,30 @@ async function fetchBlob(
     report({ id, status: "Verifying Checksum" });
     await ingest.commit();
   } catch (err) {
-    if (err instanceof DigestMismatchError) throw err;
+    // Releases the lock (and keeps what arrived, for a resume); after a failed commit there is nothing left to keep.
     await ingest.close();
     throw err;
   }
   report({ id, status: "Download complete" });
   return true;
+}
+
+/**
+ * A blob kept for a layer that is already unpacked was never unpacked itself: check that it
+ * decompresses to the diff_id the config names, so that a crafted archive cannot attach other
+ * bytes to a known layer (a later push or save would send them). Refused blobs are removed.
+ */
+async function checkDiffId(store: LocalStore, layer: Descriptor, diffId: string): Promise<void> {
+  const digest = Digest.parse(layer.digest);
+  const { head, stream } = await peek(await store.content.reader(digest), 4);
+  const hasher = digestTransform("sha256");
+  hasher.resume();
+  await pipeline(stream, decompressStream(detectCompression(head)), hasher);
+  const actual = hasher.digester.digest().toString();
+  if (actual !== diffId) {
+    await store.content.delete(digest);
+    throw new DiffIdMismatchError(diffId, actual);
+  }
 }
 
 /** Unpacks a layer blob into a temporary directory, then renames it to its chain-ID directory. */

@@ -1,7 +1,10 @@
 import assert from "node:assert/strict";
-import { cp, readFile, truncate, writeFile } from "node:fs/promises";
+import { createHash } from "node:crypto";
+import { existsSync } from "node:fs";
+import { cp, mkdir, readFile, truncate, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, test } from "node:test";
+import { gzipSync } from "node:zlib";
 import { pack } from "tar-stream";
 import { berth, berthOk } from "../client/berth.js";
 import { fixtureDir, fixtureLayout } from "../helpers/fixtures.js";
@@ -183,5 +186,59 @@ describe("save and load", () => {
     }
     const outside = await run("ls", [join(work, "..", "evil")]);
     assert.notEqual(outside.code, 0, "nothing written outside");
+  });
+
+  test("a blob kept for a layer that already exists must still decompress to its diff_id", async () => {
+    const root = await tempDir("berth-poison-");
+    const busybox = join(fixtureDir(), "busybox.tar");
+    await berthOk(root, ["load", "-q", "-i", busybox]);
+    // An OCI layout naming busybox's config (so its one layer is already unpacked) with other bytes as that layer.
+    const config = Buffer.from(
+      (await runOk("skopeo", ["inspect", "--raw", "--config", `docker-archive:${busybox}`])).stdout,
+    );
+    const junk = gzipSync(Buffer.from("not the layer the config describes"));
+    const sha = (b: Buffer) => `sha256:${createHash("sha256").update(b).digest("hex")}`;
+    const manifest = Buffer.from(
+      JSON.stringify({
+        schemaVersion: 2,
+        mediaType: "application/vnd.oci.image.manifest.v1+json",
+        config: {
+          mediaType: "application/vnd.oci.image.config.v1+json",
+          digest: sha(config),
+          size: config.length,
+        },
+        layers: [
+          { mediaType: "application/vnd.oci.image.layer.v1.tar+gzip", digest: sha(junk), size: junk.length },
+        ],
+      }),
+    );
+    const layout = await tempDir("berth-poison-layout-");
+    await mkdir(join(layout, "blobs/sha256"), { recursive: true });
+    for (const blob of [config, junk, manifest])
+      await writeFile(join(layout, "blobs/sha256", sha(blob).slice(7)), blob);
+    await writeFile(join(layout, "oci-layout"), JSON.stringify({ imageLayoutVersion: "1.0.0" }));
+    await writeFile(
+      join(layout, "index.json"),
+      JSON.stringify({
+        schemaVersion: 2,
+        manifests: [
+          {
+            mediaType: "application/vnd.oci.image.manifest.v1+json",
+            digest: sha(manifest),
+            size: manifest.length,
+            annotations: { "io.containerd.image.name": "docker.io/library/poison:1" },
+          },
+        ],
+      }),
+    );
+    const r = await berth(root, ["load", "-i", layout]);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /diff_id/);
+    const images = (await berthOk(root, ["images", "--format", "{{.Repository}}:{{.Tag}}"])).stdout;
+    assert.equal(images, "busybox:1\n", "nothing named after the crafted archive");
+    assert.ok(
+      !existsSync(join(root, "content/blobs/sha256", sha(junk).slice(7))),
+      "the junk blob is not kept",
+    );
   });
 });
