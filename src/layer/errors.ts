@@ -16,8 +16,27 @@ export class UnsafeLayerError extends Error {
   readonly code = "UNSAFE_LAYER";
   constructor(
     readonly entry: string,
-    reason: string,
+    readonly reason: string,
   ) {
     super(`refusing layer entry ${JSON.stringify(entry)}: ${reason}`);
+  }
+}
+
+/** The layer is not a readable tar (bad checksum, cut off, an unsupported entry kind). */
+export class CorruptLayerError extends Error {
+  override readonly name = "CorruptLayerError";
+  readonly code = "CORRUPT_LAYER";
+}
+
+/** A program the layer code runs (zstd, mknod, setfattr, getfattr) is not installed. */
+export class MissingToolError extends Error {
+  override readonly name = "MissingToolError";
+  readonly code = "MISSING_TOOL";
+  constructor(
+    readonly tool: string,
+    readonly debianPackage: string,
+    readonly purpose: string,
+  ) {
+    super(`${tool} is needed ${purpose}: install it with 'apt-get install ${debianPackage}'`);
   }
 }

@@ -1,37 +1,26 @@
-import { execFileSync } from "node:child_process";
-import {
-  chmodSync,
-  closeSync,
-  fchmodSync,
-  fchownSync,
-  futimesSync,
-  lchownSync,
-  linkSync,
-  lstatSync,
-  lutimesSync,
-  mkdirSync,
-  openSync,
-  rmSync,
-  symlinkSync,
-  unlinkSync,
-  utimesSync,
-  writeSync,
-} from "node:fs";
-import { join } from "node:path";
+import { availableParallelism } from "node:os";
 import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import { extract, type Header } from "tar-stream";
-import { digestTransform } from "../oci/digest.js";
+import { Worker } from "node:worker_threads";
+import { Digester } from "../oci/digest.js";
 import { type Compression, decompressStream, detectCompression, peek } from "./compression.js";
-import { DiffIdMismatchError, UnsafeLayerError } from "./errors.js";
+import { CorruptLayerError, DiffIdMismatchError, MissingToolError, UnsafeLayerError } from "./errors.js";
+import type { FromWorker, JobOptions, SerializedError, ToWorker } from "./unpack-worker.js";
+
+export { cleanName } from "./extractor.js";
 
 export interface UnpackOptions {
   /** The layer blob: a tar, gzip- or zstd-compressed (detected from its first bytes). */
   source: Readable;
-  /** A fresh, empty directory. On error it is left in an undefined state: unpack into a temporary directory and rename it into place on success. */
+  /**
+   * A fresh, empty directory. On error it is left in an undefined state (partly unpacked, and
+   * possibly unpacked in full when only the diff_id is wrong): unpack into a temporary
+   * directory and rename it into place on success.
+   */
   dest: string;
   /** The diff_id from the image config: the sha256 of the uncompressed tar. */
   expectedDiffId?: string;
+  /** Advisory only: the compression is taken from the bytes, which cannot lie about it. */
   mediaType?: string;
   /** Keep owners, device nodes, xattrs and write overlayfs whiteouts (default: running as root). */
   asRoot?: boolean;
@@ -47,315 +36,234 @@ export interface UnpackResult {
   skipped: string[];
 }
 
-const WHITEOUT_PREFIX = ".wh.";
-const OPAQUE = ".wh..wh..opq";
+/** Bytes per buffer handed to the worker, and how many are in flight at most (the memory bound). */
+const BUFFER_SIZE = 1024 * 1024;
+const BUFFERS = 2;
 
 /**
  * Unpacks a layer into its own directory, the overlay2 way: whiteouts become overlayfs
  * whiteouts (0/0 character devices, and the trusted.overlay.opaque xattr) when running as root,
  * and stay as ".wh." marker files otherwise. Nothing is written outside `dest`: paths with ".."
  * or a leading "/" are refused, no entry is written through a symlink, and hard links must point
- * at an earlier entry of the same layer. The diff_id is computed from the uncompressed stream
- * and checked at the end.
+ * at an earlier entry of the same layer (UnsafeLayerError, naming the entry).
+ *
+ * This thread decompresses (zlib's thread pool, or a zstd process) and hashes the tar for its
+ * diff_id; a worker thread parses it and writes the files with synchronous calls, so downloads
+ * on this thread go on meanwhile. A mismatching diff_id is a DiffIdMismatchError at the end.
  */
 export async function unpackLayer(opts: UnpackOptions): Promise<UnpackResult> {
   const asRoot = opts.asRoot ?? process.getuid?.() === 0;
   const { head, stream } = await peek(opts.source, 4);
   const compression = detectCompression(head);
-  const hasher = digestTransform("sha256");
-  const writer = new LayerWriter(opts.dest, asRoot);
-  const tar = extract();
-  tar.on("entry", (header, body, next) => {
-    writer
-      .entry(header, body)
-      .then(() => next())
-      .catch((err: unknown) => next(err as Error));
-  });
-  let size = 0;
-  hasher.on("data", () => {});
-  await pipeline(
-    stream,
-    decompressStream(compression),
-    hasher,
-    async function* (chunks) {
+  const digester = new Digester("sha256");
+  const { worker, job } = startJob({ dest: opts.dest, asRoot, umask: process.umask() });
+  const abort = new AbortController();
+  job.onFailure = () => abort.abort();
+  try {
+    const feed = async (chunks: AsyncIterable<Buffer>): Promise<void> => {
       for await (const chunk of chunks) {
-        size += (chunk as Buffer).length;
-        yield chunk;
+        digester.update(chunk);
+        await job.write(chunk);
       }
-    },
-    tar,
+      await job.end();
+    };
+    if (compression === "none") await pipeline(stream, feed, { signal: abort.signal });
+    else await pipeline(stream, decompressStream(compression), feed, { signal: abort.signal });
+    const { entries, skipped } = await job.done;
+    const diffId = digester.digest();
+    if (opts.expectedDiffId !== undefined && !diffId.equals(opts.expectedDiffId))
+      throw new DiffIdMismatchError(opts.expectedDiffId, diffId.toString());
+    return { diffId: diffId.toString(), size: digester.bytes, entries, compression, skipped };
+  } catch (err) {
+    // The worker's error is the cause; the pipeline only saw the abort that followed it.
+    throw job.error ?? err;
+  } finally {
+    worker.finish(job);
+  }
+}
+
+/** A worker per two cores: the main thread and zlib's threads need the rest, and each is an isolate. */
+const MAX_WORKERS = Math.max(1, Math.min(4, Math.floor(availableParallelism() / 2)));
+/** An idle worker is kept this long for the next layer of the same pull. */
+const IDLE_MS = 2000;
+
+/** A worker thread shared by concurrent unpacks; it is unreferenced (and soon ended) when idle. */
+class UnpackWorker {
+  readonly jobs = new Map<number, WorkerJob>();
+  private readonly worker: Worker;
+  private idleTimer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly onGone: (w: UnpackWorker) => void) {
+    this.worker = new Worker(new URL("./unpack-worker.js", import.meta.url), {
+      // A worker is a whole V8 isolate; small heaps keep it cheap. It holds no data on its heap:
+      // the tar arrives in transferred buffers.
+      resourceLimits: { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: 64 },
+    });
+    this.worker.on("message", (msg: FromWorker) => {
+      const job = this.jobs.get(msg.id);
+      if (!job) return;
+      if (msg.type === "ack") job.acked(msg.buffer);
+      else if (msg.type === "done") job.succeeded(msg.entries, msg.skipped);
+      else job.failed(deserialize(msg.error));
+    });
+    const gone = (err: Error) => {
+      this.onGone(this);
+      for (const job of this.jobs.values()) job.failed(err);
+      this.jobs.clear();
+    };
+    this.worker.on("error", gone);
+    this.worker.on("exit", () => gone(new Error("the unpack worker stopped unexpectedly")));
+  }
+
+  start(id: number, options: JobOptions): WorkerJob {
+    clearTimeout(this.idleTimer);
+    this.worker.ref();
+    const job = new WorkerJob(id, (msg, transfer) => this.worker.postMessage(msg, transfer));
+    this.jobs.set(id, job);
+    this.worker.postMessage({ type: "start", id, options } satisfies ToWorker);
+    return job;
+  }
+
+  finish(job: WorkerJob): void {
+    this.worker.postMessage({ type: "abort", id: job.id } satisfies ToWorker);
+    this.jobs.delete(job.id);
+    if (this.jobs.size > 0) return;
+    this.worker.unref();
+    this.idleTimer = setTimeout(() => {
+      this.onGone(this);
+      this.worker.removeAllListeners("exit");
+      void this.worker.terminate();
+    }, IDLE_MS);
+    this.idleTimer.unref();
+  }
+}
+
+const workers: UnpackWorker[] = [];
+let nextJob = 1;
+
+/** The least busy worker, or a new one while there are fewer than MAX_WORKERS. */
+function startJob(options: JobOptions): { worker: UnpackWorker; job: WorkerJob } {
+  let worker = workers.reduce<UnpackWorker | undefined>(
+    (best, w) => (!best || w.jobs.size < best.jobs.size ? w : best),
+    undefined,
   );
-  writer.finish();
-  const diffId = hasher.digester.digest().toString();
-  if (opts.expectedDiffId && diffId !== opts.expectedDiffId)
-    throw new DiffIdMismatchError(opts.expectedDiffId, diffId);
-  return { diffId, size, entries: writer.entries, compression, skipped: writer.skipped };
+  if (!worker || (worker.jobs.size > 0 && workers.length < MAX_WORKERS)) {
+    worker = new UnpackWorker((w) => {
+      const i = workers.indexOf(w);
+      if (i >= 0) workers.splice(i, 1);
+    });
+    workers.push(worker);
+  }
+  return { worker, job: worker.start(nextJob++, options) };
 }
 
-interface PendingDir {
-  path: string;
-  mode: number;
-  mtime?: Date;
-}
-
-/** Writes tar entries under a root, keeping every path inside it. */
-class LayerWriter {
-  entries = 0;
-  readonly skipped: string[] = [];
-  /** Directories under root known to be real directories (not symlinks), created or checked. */
-  private readonly safeDirs = new Set<string>([""]);
-  private readonly dirs = new Map<string, PendingDir>();
+/** One layer on a worker: pooled buffers out, acks (with the buffers) back. */
+class WorkerJob {
+  readonly done: Promise<{ entries: number; skipped: string[] }>;
+  error: Error | undefined;
+  onFailure: () => void = () => {};
+  private settle!: {
+    resolve: (r: { entries: number; skipped: string[] }) => void;
+    reject: (e: Error) => void;
+  };
+  private settled = false;
+  private readonly free: ArrayBuffer[] = [];
+  private allocated = 0;
+  private current: Uint8Array | undefined;
+  private fill = 0;
+  private waiting: (() => void) | undefined;
 
   constructor(
-    private readonly root: string,
-    private readonly asRoot: boolean,
-  ) {}
+    readonly id: number,
+    private readonly post: (msg: ToWorker, transfer?: ArrayBuffer[]) => void,
+  ) {
+    this.done = new Promise((resolve, reject) => {
+      this.settle = { resolve, reject };
+    });
+    // A failure is also seen through write() and end(); this keeps it from being "unhandled".
+    this.done.catch(() => {});
+  }
 
-  async entry(header: Header, body: AsyncIterable<unknown>): Promise<void> {
-    this.entries++;
-    const name = cleanName(header.name);
-    if (name === "") {
-      await drain(body);
-      return;
+  async write(chunk: Buffer): Promise<void> {
+    let pos = 0;
+    while (pos < chunk.length) {
+      if (!this.current) this.current = new Uint8Array(await this.buffer());
+      const n = Math.min(chunk.length - pos, BUFFER_SIZE - this.fill);
+      this.current.set(chunk.subarray(pos, pos + n), this.fill);
+      this.fill += n;
+      pos += n;
+      if (this.fill === BUFFER_SIZE) this.flush();
     }
-    const slash = name.lastIndexOf("/");
-    const parent = slash < 0 ? "" : name.slice(0, slash);
-    const base = name.slice(slash + 1);
-    this.ensureDir(parent, header.name);
-    const full = join(this.root, name);
+  }
 
-    if (base.startsWith(WHITEOUT_PREFIX)) {
-      await drain(body);
-      this.whiteout(parent, base, header.name);
-      return;
-    }
+  async end(): Promise<void> {
+    if (this.error) throw this.error;
+    this.flush();
+    this.post({ type: "end", id: this.id });
+    await this.done;
+  }
 
-    switch (header.type) {
-      case "directory": {
-        await drain(body);
-        const existing = lstatOrUndefined(full);
-        if (existing && !existing.isDirectory()) this.remove(name, full);
-        if (!existing?.isDirectory()) mkdirSync(full, { mode: 0o755 });
-        this.safeDirs.add(name);
-        this.own(full, header);
-        this.dirs.set(name, { path: full, mode: header.mode ?? 0o755, mtime: header.mtime });
-        return;
+  acked(buffer: ArrayBuffer): void {
+    this.free.push(buffer);
+    this.wake();
+  }
+
+  succeeded(entries: number, skipped: string[]): void {
+    this.settled = true;
+    this.settle.resolve({ entries, skipped });
+  }
+
+  failed(err: Error): void {
+    if (this.error || this.settled) return;
+    this.error = err;
+    this.settle.reject(err);
+    this.wake();
+    this.onFailure();
+  }
+
+  private flush(): void {
+    if (!this.current || this.fill === 0) return;
+    const buffer = this.current.buffer as ArrayBuffer;
+    this.post({ type: "chunk", id: this.id, buffer, length: this.fill }, [buffer]);
+    this.current = undefined;
+    this.fill = 0;
+  }
+
+  private async buffer(): Promise<ArrayBuffer> {
+    for (;;) {
+      if (this.error) throw this.error;
+      const free = this.free.pop();
+      if (free) return free;
+      if (this.allocated < BUFFERS) {
+        this.allocated++;
+        return new ArrayBuffer(BUFFER_SIZE);
       }
-      case "file":
-      case "contiguous-file": {
-        // The common case in one open/write/fchmod/futimes/close; a path already there (a
-        // duplicate entry, a directory, a symlink: "wx" never follows one) is cleared first.
-        let fd: number;
-        try {
-          fd = openSync(full, "wx", 0o600);
-        } catch (err) {
-          if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
-          this.replace(name, full);
-          fd = openSync(full, "wx", 0o600);
-        }
-        try {
-          for await (const chunk of body) {
-            const buf = chunk as Buffer;
-            let off = 0;
-            while (off < buf.length) off += writeSync(fd, buf, off, buf.length - off);
-          }
-          const uid = header.uid ?? 0;
-          const gid = header.gid ?? 0;
-          if (this.asRoot && (uid !== 0 || gid !== 0)) fchownSync(fd, uid, gid);
-          // After chown, which clears setuid and setgid bits.
-          fchmodSync(fd, (header.mode ?? 0o644) & 0o7777);
-          if (header.mtime) futimesSync(fd, header.mtime, header.mtime);
-        } finally {
-          closeSync(fd);
-        }
-        this.xattrs(full, header);
-        return;
-      }
-      case "symlink": {
-        await drain(body);
-        this.replace(name, full);
-        symlinkSync(header.linkname ?? "", full);
-        this.finishEntry(full, header, false);
-        return;
-      }
-      case "link": {
-        await drain(body);
-        const target = cleanName(header.linkname ?? "");
-        if (target === "" || (header.linkname ?? "").startsWith("/")) {
-          throw new UnsafeLayerError(
-            header.name,
-            `hard link to ${JSON.stringify(header.linkname)} leaves the layer`,
-          );
-        }
-        const tslash = target.lastIndexOf("/");
-        this.checkDir(tslash < 0 ? "" : target.slice(0, tslash), header.name);
-        const targetFull = join(this.root, target);
-        const st = lstatOrUndefined(targetFull);
-        if (!st || st.isDirectory()) {
-          throw new UnsafeLayerError(
-            header.name,
-            `hard link target ${JSON.stringify(target)} is not an earlier file of this layer`,
-          );
-        }
-        this.replace(name, full);
-        linkSync(targetFull, full);
-        return;
-      }
-      case "character-device":
-      case "block-device":
-      case "fifo": {
-        await drain(body);
-        if (!this.asRoot) {
-          this.skipped.push(name);
-          return;
-        }
-        this.replace(name, full);
-        const kind =
-          header.type === "fifo"
-            ? ["p"]
-            : [
-                header.type === "character-device" ? "c" : "b",
-                String(header.devmajor ?? 0),
-                String(header.devminor ?? 0),
-              ];
-        execFileSync("mknod", ["-m", (header.mode ?? 0o600).toString(8), full, ...kind]);
-        this.finishEntry(full, header, true);
-        return;
-      }
-      default:
-        // pax headers are consumed by tar-stream; anything else (GNU sparse, volume labels) is not part of a layer.
-        await drain(body);
+      await new Promise<void>((resolve) => {
+        this.waiting = resolve;
+      });
     }
   }
 
-  /** Applies directory modes and times last, so that writing their contents did not change them. */
-  finish(): void {
-    for (const d of [...this.dirs.values()].reverse()) {
-      chmodSync(d.path, d.mode & 0o7777);
-      if (d.mtime) utimesSync(d.path, d.mtime, d.mtime);
-    }
-  }
-
-  private whiteout(parent: string, base: string, entry: string): void {
-    const dir = join(this.root, parent);
-    if (base === OPAQUE) {
-      if (this.asRoot) execFileSync("setfattr", ["-n", "trusted.overlay.opaque", "-v", "y", dir]);
-      else closeSync(openSync(join(dir, OPAQUE), "w", 0o600));
-      return;
-    }
-    const hidden = base.slice(WHITEOUT_PREFIX.length);
-    if (hidden === "" || hidden === "." || hidden === "..")
-      throw new UnsafeLayerError(entry, "malformed whiteout");
-    if (this.asRoot) {
-      const target = join(dir, hidden);
-      this.replace(parent ? `${parent}/${hidden}` : hidden, target);
-      execFileSync("mknod", ["-m", "0", target, "c", "0", "0"]);
-    } else {
-      closeSync(openSync(join(dir, base), "w", 0o600));
-    }
-  }
-
-  /** Makes sure every component of `dir` is a real directory inside root, creating missing ones. */
-  private ensureDir(dir: string, entry: string): void {
-    if (this.safeDirs.has(dir)) return;
-    let sofar = "";
-    for (const part of dir.split("/")) {
-      sofar = sofar ? `${sofar}/${part}` : part;
-      if (this.safeDirs.has(sofar)) continue;
-      const full = join(this.root, sofar);
-      const st = lstatOrUndefined(full);
-      if (!st) mkdirSync(full, { mode: 0o755 });
-      else if (st.isSymbolicLink())
-        throw new UnsafeLayerError(
-          entry,
-          `${JSON.stringify(sofar)} is a symlink: writing through it could leave the layer`,
-        );
-      else if (!st.isDirectory())
-        throw new UnsafeLayerError(entry, `${JSON.stringify(sofar)} is not a directory`);
-      this.safeDirs.add(sofar);
-    }
-  }
-
-  /** Like ensureDir but creates nothing: for hard link targets. */
-  private checkDir(dir: string, entry: string): void {
-    if (this.safeDirs.has(dir)) return;
-    let sofar = "";
-    for (const part of dir.split("/")) {
-      sofar = sofar ? `${sofar}/${part}` : part;
-      if (this.safeDirs.has(sofar)) continue;
-      const st = lstatOrUndefined(join(this.root, sofar));
-      if (!st?.isDirectory())
-        throw new UnsafeLayerError(
-          entry,
-          `hard link through ${JSON.stringify(sofar)}, which is not a directory of this layer`,
-        );
-    }
-  }
-
-  /** Clears the way for a non-directory entry at `name`. */
-  private replace(name: string, full: string): void {
-    const st = lstatOrUndefined(full);
-    if (st) this.remove(name, full, st.isDirectory());
-  }
-
-  private remove(name: string, full: string, isDir = false): void {
-    if (isDir) {
-      rmSync(full, { recursive: true, force: true });
-      for (const d of [...this.safeDirs]) if (d === name || d.startsWith(`${name}/`)) this.safeDirs.delete(d);
-      for (const d of [...this.dirs.keys()]) if (d === name || d.startsWith(`${name}/`)) this.dirs.delete(d);
-    } else {
-      unlinkSync(full);
-    }
-  }
-
-  private own(full: string, header: Header): void {
-    // Root creates everything as 0:0 already.
-    if (this.asRoot && (header.uid || header.gid)) lchownSync(full, header.uid ?? 0, header.gid ?? 0);
-    this.xattrs(full, header);
-  }
-
-  private finishEntry(full: string, header: Header, chmod: boolean): void {
-    this.own(full, header);
-    // chmod after chown: chown clears setuid and setgid bits.
-    if (chmod) chmodSync(full, (header.mode ?? 0o644) & 0o7777);
-    if (header.mtime) lutimesSync(full, header.mtime, header.mtime);
-  }
-
-  private xattrs(full: string, header: Header): void {
-    if (!this.asRoot || !header.pax) return;
-    for (const [key, value] of Object.entries(header.pax as Record<string, string>)) {
-      if (!key.startsWith("SCHILY.xattr.")) continue;
-      const name = key.slice("SCHILY.xattr.".length);
-      const encoded = `0s${Buffer.from(value, "binary").toString("base64")}`;
-      execFileSync("setfattr", ["-h", "-n", name, "-v", encoded, full]);
-    }
+  private wake(): void {
+    const waiting = this.waiting;
+    this.waiting = undefined;
+    waiting?.();
   }
 }
 
-/** A tar entry name made relative: "./a/b/" -> "a/b". Refuses absolute names and "..". */
-export function cleanName(raw: string): string {
-  if (raw.startsWith("/")) throw new UnsafeLayerError(raw, "absolute path");
-  const parts: string[] = [];
-  for (const part of raw.split("/")) {
-    if (part === "" || part === ".") continue;
-    if (part === "..") throw new UnsafeLayerError(raw, "path with '..'");
-    if (part.includes("\0")) throw new UnsafeLayerError(raw, "NUL in path");
-    parts.push(part);
-  }
-  return parts.join("/");
-}
-
-function lstatOrUndefined(path: string) {
-  try {
-    return lstatSync(path);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
-    throw err;
-  }
-}
-
-async function drain(body: AsyncIterable<unknown>): Promise<void> {
-  for await (const _ of body) {
-    // discard
+function deserialize(e: SerializedError): Error {
+  switch (e.kind) {
+    case "unsafe":
+      return new UnsafeLayerError(e.entry, e.reason);
+    case "corrupt":
+      return new CorruptLayerError(e.message);
+    case "missing-tool":
+      return new MissingToolError(e.tool, e.debianPackage, e.purpose);
+    default: {
+      const err = new Error(e.message) as NodeJS.ErrnoException;
+      if (e.code) err.code = e.code;
+      if (e.stack) err.stack = e.stack;
+      return err;
+    }
   }
 }
