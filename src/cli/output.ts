@@ -1,4 +1,4 @@
-import { tabwrite } from "./format/tabwriter.js";
+import { renderFormatted } from "./format/table.js";
 import { expandEscapes, renderTemplate } from "./format/template.js";
 
 /**
@@ -13,18 +13,7 @@ export function printRows(
   headers: Record<string, string>,
   out: NodeJS.WritableStream = process.stdout,
 ): void {
-  let f = format?.trim() ? format : defaultTable;
-  if (f === "table") f = defaultTable;
-  if (f === "json") f = "{{json .}}";
-  f = expandEscapes(f);
-  if (f.startsWith("table")) {
-    const template = f.slice("table".length).replace(/^\s/, "");
-    const headerRow = renderTemplate(template, headerContext(rows[0], headers));
-    const body = rows.map((r) => `${renderTemplate(template, r)}\n`).join("");
-    out.write(tabwrite(`${headerRow}\n${body}`));
-    return;
-  }
-  out.write(rows.map((r) => `${renderTemplate(f, r)}\n`).join(""));
+  out.write(renderFormatted(format, rows, { defaultTable, headers: headerContext(rows[0], headers) }));
 }
 
 /** Each field of a row stands for its column header in a table's first line. */
