@@ -87,7 +87,9 @@ export function runeWidth(char: string): number {
   return isWide(char) ? 2 : 1;
 }
 
-const graphemes = new Intl.Segmenter(undefined, { granularity: "grapheme" });
+// Created on first use: building a Segmenter loads ICU data, ~15 ms that `berth images` would
+// pay on every run even though table cells are almost always ASCII.
+let graphemes: Intl.Segmenter | undefined;
 
 /**
  * go-runewidth's StringWidth: each grapheme cluster counts as the width of its first rune that
@@ -97,6 +99,7 @@ export function stringWidth(text: string): number {
   // ASCII printable text is by far the common case: one column per character.
   if (/^[\x20-\x7e]*$/.test(text)) return text.length;
   let width = 0;
+  graphemes ??= new Intl.Segmenter(undefined, { granularity: "grapheme" });
   for (const { segment } of graphemes.segment(text)) {
     for (const char of segment) {
       const w = runeWidth(char);
