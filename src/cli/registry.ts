@@ -3,6 +3,7 @@ import { Command } from "commander";
 import { pino } from "pino";
 import { loadConfig, parseAddr, parseDuration, validateConfig } from "../registry/config.js";
 import { RegistryServer } from "../registry/server.js";
+import { loadTlsCredentials } from "../registry/tls-config.js";
 import { FilesystemDriver } from "../storage/filesystem.js";
 
 interface ServeFlags {
@@ -36,17 +37,19 @@ async function serve(flags: ServeFlags): Promise<void> {
   const log = pino({ level: cfg.log.level, base: { service: "berth-registry" } });
   const { host, port } = parseAddr(cfg.addr);
   const root = resolve(cfg.root);
+  const tls = cfg.tls ? await loadTlsCredentials(cfg.tls) : undefined;
   const server = new RegistryServer({
     driver: new FilesystemDriver(root),
     log,
     deleteEnabled: cfg.delete.enabled,
     uploadMaxAgeMs: parseDuration(cfg.uploads.maxAge),
     uploadPurgeIntervalMs: Math.max(1000, parseDuration(cfg.uploads.purgeInterval)),
+    tls,
   });
   const address = await server.listen(host, port);
   const shown =
     address.family === "IPv6" ? `[${address.address}]:${address.port}` : `${address.address}:${address.port}`;
-  log.info({ addr: shown, root, delete: cfg.delete.enabled }, "listening");
+  log.info({ addr: shown, root, delete: cfg.delete.enabled, ...(tls ? { tls: true } : {}) }, "listening");
   await new Promise<void>((done) => {
     let stopping = false;
     const stop = (signal: string) => {

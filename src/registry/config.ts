@@ -1,5 +1,6 @@
 import { readFile } from "node:fs/promises";
 import { parse as parseYaml } from "yaml";
+import { parseTlsSection, type TlsConfig } from "./tls-config.js";
 
 export interface RegistryConfig {
   addr: string;
@@ -7,6 +8,7 @@ export interface RegistryConfig {
   log: { level: string };
   delete: { enabled: boolean };
   uploads: { maxAge: string; purgeInterval: string };
+  tls?: TlsConfig;
 }
 
 export const DEFAULT_CONFIG: RegistryConfig = {
@@ -40,7 +42,7 @@ export function mergeConfig(raw: unknown, source = "config"): RegistryConfig {
     throw new ConfigError(`${source}: the config must be a mapping`);
   }
   const r = raw as Record<string, unknown>;
-  const known = new Set(["addr", "root", "log", "delete", "uploads"]);
+  const known = new Set(["addr", "root", "log", "delete", "uploads", "tls"]);
   for (const key of Object.keys(r)) {
     if (!known.has(key)) throw new ConfigError(`${source}: unknown key "${key}"`);
   }
@@ -60,6 +62,7 @@ export function mergeConfig(raw: unknown, source = "config"): RegistryConfig {
   if (uploads.purgeInterval !== undefined) {
     cfg.uploads.purgeInterval = str(uploads.purgeInterval, "uploads.purgeInterval", source);
   }
+  cfg.tls = parseTlsSection(r.tls, source);
   validateConfig(cfg, source);
   return cfg;
 }

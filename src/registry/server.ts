@@ -1,4 +1,4 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Logger } from "pino";
 import { validateRepositoryName } from "../oci/reference.js";
@@ -12,8 +12,10 @@ import { search } from "./handlers/search.js";
 import { listTags } from "./handlers/tags.js";
 import { cancelUpload, finishUpload, patchUpload, startUpload, uploadStatus } from "./handlers/uploads.js";
 import { type Context, type RegistryOptions, sendError, sendJson } from "./http.js";
+import { Listener } from "./listener.js";
 import { matchRoute, type RouteMatch } from "./routes.js";
 import { RegistryStore } from "./store.js";
+import type { TlsCredentials } from "./tls-config.js";
 import { UploadManager } from "./uploads.js";
 
 export interface RegistryServerOptions extends RegistryOptions {
@@ -24,6 +26,8 @@ export interface RegistryServerOptions extends RegistryOptions {
   uploadPurgeIntervalMs: number;
   /** How long in-flight requests may take to finish on shutdown before connections are cut. */
   shutdownTimeoutMs?: number;
+  /** Serve HTTPS (and plain HTTP to loopback clients only) on the one port. */
+  tls?: TlsCredentials;
 }
 
 type Handler = (ctx: Context, match: RouteMatch) => Promise<void>;
@@ -56,7 +60,7 @@ const handlers: Record<string, Partial<Record<string, Handler>>> = {
 export class RegistryServer {
   readonly store: RegistryStore;
   readonly uploads: UploadManager;
-  private readonly server: Server;
+  private readonly server: Listener;
   private readonly log: Logger;
   private purgeTimer?: NodeJS.Timeout;
   private inFlight = 0;
@@ -66,24 +70,21 @@ export class RegistryServer {
     this.log = options.log;
     this.store = new RegistryStore(options.driver);
     this.uploads = new UploadManager(options.driver, this.store);
-    this.server = createServer({ keepAliveTimeout: 65_000 }, (req, res) => void this.handle(req, res));
+    this.server = new Listener((req, res) => void this.handle(req, res), {
+      tls: options.tls,
+      keepAliveTimeoutMs: 65_000,
+    });
   }
 
   async listen(host: string, port: number): Promise<AddressInfo> {
     await this.store.listRepositories();
-    await new Promise<void>((resolve, reject) => {
-      this.server.once("error", reject);
-      this.server.listen(port, host, () => {
-        this.server.off("error", reject);
-        resolve();
-      });
-    });
+    const address = await this.server.listen(host, port);
     if (this.options.uploadMaxAgeMs > 0) {
       this.purgeTimer = setInterval(() => void this.purgeUploads(), this.options.uploadPurgeIntervalMs);
       this.purgeTimer.unref();
       void this.purgeUploads();
     }
-    return this.server.address() as AddressInfo;
+    return address;
   }
 
   async purgeUploads(): Promise<number> {
@@ -101,7 +102,7 @@ export class RegistryServer {
   /** Stops accepting connections and waits for in-flight requests to finish (up to the timeout). */
   async close(): Promise<void> {
     if (this.purgeTimer) clearInterval(this.purgeTimer);
-    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    const closed = this.server.close();
     this.server.closeIdleConnections();
     if (this.inFlight > 0) {
       const timeout = this.options.shutdownTimeoutMs ?? 30_000;
