@@ -1,6 +1,7 @@
 import { resolve } from "node:path";
 import { Command } from "commander";
 import { pino } from "pino";
+import { createAuthServices } from "../registry/auth-setup.js";
 import { loadConfig, parseAddr, parseDuration, validateConfig } from "../registry/config.js";
 import { RegistryServer } from "../registry/server.js";
 import { loadTlsCredentials } from "../registry/tls-config.js";
@@ -38,12 +39,14 @@ async function serve(flags: ServeFlags): Promise<void> {
   const { host, port } = parseAddr(cfg.addr);
   const root = resolve(cfg.root);
   const tls = cfg.tls ? await loadTlsCredentials(cfg.tls) : undefined;
+  const auth = await createAuthServices(cfg.auth, root, log);
   const server = new RegistryServer({
     driver: new FilesystemDriver(root),
     log,
     deleteEnabled: cfg.delete.enabled,
     uploadMaxAgeMs: parseDuration(cfg.uploads.maxAge),
     uploadPurgeIntervalMs: Math.max(1000, parseDuration(cfg.uploads.purgeInterval)),
+    auth,
     tls,
   });
   const address = await server.listen(host, port);

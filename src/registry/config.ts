@@ -1,5 +1,6 @@
 import { readFile } from "node:fs/promises";
 import { parse as parseYaml } from "yaml";
+import { type AuthConfig, defaultAuthConfig, parseAuthConfig } from "./auth-config.js";
 import { parseTlsSection, type TlsConfig } from "./tls-config.js";
 
 export interface RegistryConfig {
@@ -9,6 +10,7 @@ export interface RegistryConfig {
   delete: { enabled: boolean };
   uploads: { maxAge: string; purgeInterval: string };
   tls?: TlsConfig;
+  auth: AuthConfig;
 }
 
 export const DEFAULT_CONFIG: RegistryConfig = {
@@ -17,6 +19,7 @@ export const DEFAULT_CONFIG: RegistryConfig = {
   log: { level: "info" },
   delete: { enabled: true },
   uploads: { maxAge: "168h", purgeInterval: "1h" },
+  auth: defaultAuthConfig(),
 };
 
 const LOG_LEVELS = new Set(["trace", "debug", "info", "warn", "error", "fatal", "silent"]);
@@ -42,7 +45,7 @@ export function mergeConfig(raw: unknown, source = "config"): RegistryConfig {
     throw new ConfigError(`${source}: the config must be a mapping`);
   }
   const r = raw as Record<string, unknown>;
-  const known = new Set(["addr", "root", "log", "delete", "uploads", "tls"]);
+  const known = new Set(["addr", "root", "log", "delete", "uploads", "tls", "auth"]);
   for (const key of Object.keys(r)) {
     if (!known.has(key)) throw new ConfigError(`${source}: unknown key "${key}"`);
   }
@@ -63,6 +66,7 @@ export function mergeConfig(raw: unknown, source = "config"): RegistryConfig {
     cfg.uploads.purgeInterval = str(uploads.purgeInterval, "uploads.purgeInterval", source);
   }
   cfg.tls = parseTlsSection(r.tls, source);
+  cfg.auth = parseAuthConfig(r.auth, source);
   validateConfig(cfg, source);
   return cfg;
 }

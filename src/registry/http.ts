@@ -17,6 +17,8 @@ export interface Context {
   uploads: UploadManager;
   options: RegistryOptions;
   log: Logger;
+  /** Whether the caller may pull a repository: the catalog lists only those, mounts need it. */
+  mayPull(name: string): boolean;
 }
 
 export const API_VERSION_HEADER = { "Docker-Distribution-API-Version": "registry/2.0" } as const;

@@ -3,6 +3,7 @@ import type { AddressInfo } from "node:net";
 import type { Logger } from "pino";
 import { validateRepositoryName } from "../oci/reference.js";
 import type { StorageDriver } from "../storage/driver.js";
+import { type AuthServices, authorize, OPEN_GRANT } from "./authorize.js";
 import { RegistryError } from "./errors.js";
 import { deleteBlob, getBlob } from "./handlers/blobs.js";
 import { listCatalog } from "./handlers/catalog.js";
@@ -10,6 +11,7 @@ import { deleteManifest, getManifest, putManifest } from "./handlers/manifests.j
 import { listReferrers } from "./handlers/referrers.js";
 import { search } from "./handlers/search.js";
 import { listTags } from "./handlers/tags.js";
+import { serveToken } from "./handlers/token.js";
 import { cancelUpload, finishUpload, patchUpload, startUpload, uploadStatus } from "./handlers/uploads.js";
 import { type Context, type RegistryOptions, sendError, sendJson } from "./http.js";
 import { Listener } from "./listener.js";
@@ -26,6 +28,8 @@ export interface RegistryServerOptions extends RegistryOptions {
   uploadPurgeIntervalMs: number;
   /** How long in-flight requests may take to finish on shutdown before connections are cut. */
   shutdownTimeoutMs?: number;
+  /** Authentication and access control; undefined: every request is allowed. */
+  auth?: AuthServices;
   /** Serve HTTPS (and plain HTTP to loopback clients only) on the one port. */
   tls?: TlsCredentials;
 }
@@ -126,6 +130,21 @@ export class RegistryServer {
     const query = new URLSearchParams(q < 0 ? "" : rawUrl.slice(q + 1));
     const method = req.method === "HEAD" ? "GET" : (req.method ?? "GET");
     try {
+      const ctx: Context = {
+        req,
+        res,
+        query,
+        store: this.store,
+        uploads: this.uploads,
+        options: this.options,
+        log: this.log,
+        mayPull: OPEN_GRANT.mayPull,
+      };
+      const { auth } = this.options;
+      if (path === "/token" && auth?.token) {
+        await serveToken(ctx, auth);
+        return;
+      }
       const match = matchRoute(path);
       if (!match) throw new RegistryError("UNSUPPORTED", "no such endpoint", { path }, 404);
       const handler = handlers[match.route]?.[method];
@@ -138,15 +157,7 @@ export class RegistryServer {
         );
       }
       if (match.name !== undefined) checkName(match.name);
-      const ctx: Context = {
-        req,
-        res,
-        query,
-        store: this.store,
-        uploads: this.uploads,
-        options: this.options,
-        log: this.log,
-      };
+      if (auth) ctx.mayPull = (await authorize(auth, req, match, method)).mayPull;
       await handler(ctx, match);
     } catch (err) {
       const regErr = toRegistryError(err);

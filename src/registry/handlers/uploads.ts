@@ -11,7 +11,8 @@ export async function startUpload(ctx: Context, name: string): Promise<void> {
   if (mount !== null && from !== null) {
     const digest = parseDigestParam(mount);
     // A source that is not readable is not an error: the spec says to fall back to a new upload.
-    if ((await ctx.store.repoBlobSize(from, digest)) !== undefined) {
+    // Nor is one the caller may not pull: mounting would hand it the blob.
+    if (ctx.mayPull(from) && (await ctx.store.repoBlobSize(from, digest)) !== undefined) {
       await ctx.store.linkBlob(name, digest);
       blobCreated(ctx, name, digest.toString());
       return;
