@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join } from "node:path";
+import type { CredentialStore } from "../credentials/store.js";
 import { defaultRoot, LocalStore } from "../images/local-store.js";
 import type { Reference } from "../oci/reference.js";
 import type { RemoteRepository } from "../remote/repository.js";
@@ -26,6 +27,7 @@ export class CliContext {
   readonly config: ClientConfig;
   private storeInstance?: LocalStore;
   private readonly transports = new Map<string, RegistryTransport>();
+  private credentialStore?: Promise<CredentialStore>;
 
   constructor(flags: GlobalFlags) {
     this.root = flags.root ?? defaultRoot();
@@ -42,10 +44,19 @@ export class CliContext {
     let t = this.transports.get(registry);
     if (!t) {
       const { RegistryTransport } = await import("../remote/transport.js");
-      t = new RegistryTransport(registry, { insecureRegistries: this.config.insecureRegistries });
+      t = new RegistryTransport(registry, {
+        insecureRegistries: this.config.insecureRegistries,
+        credentials: async (r) => (await this.credentials()).forRegistry(r),
+      });
       this.transports.set(registry, t);
     }
     return t;
+  }
+
+  /** The logins of docker's config.json (and podman's auth files), read on first use. */
+  credentials(): Promise<CredentialStore> {
+    this.credentialStore ??= import("../credentials/store.js").then((m) => new m.CredentialStore());
+    return this.credentialStore;
   }
 
   async repository(ref: Reference): Promise<RemoteRepository> {

@@ -1,13 +1,17 @@
 /** An error answer from a registry, parsed from the distribution spec's error body. */
 export class RemoteError extends Error {
   override readonly name = "RemoteError";
+  /** The registry's own words, without the context the message adds. */
+  readonly reason: string;
   constructor(
     readonly status: number,
     readonly code: string,
     message: string,
     readonly detail?: unknown,
+    reason?: string,
   ) {
     super(message);
+    this.reason = reason ?? message;
   }
 
   static async fromResponse(status: number, body: string, what: string): Promise<RemoteError> {
@@ -40,4 +44,10 @@ export class NetworkError extends Error {
   ) {
     super(`cannot reach ${url}: ${(cause as Error).message ?? String(cause)}`, { cause });
   }
+}
+
+/** A login the registry refused; the message is the part docker prints after "Error response from daemon: ". */
+export class LoginError extends Error {
+  override readonly name = "LoginError";
+  readonly code = "LOGIN";
 }

@@ -158,10 +158,12 @@ export class RemoteRepository implements ImageSource, ImageSink {
       ? `?mount=${encodeURIComponent(digest)}&from=${encodeURIComponent(mountFrom)}`
       : "";
     const scope: Scope = { repository: this.name, actions: ["pull", "push"] };
+    // A mount reads the blob from the other repository: the token must grant pull there too.
+    const startScope: Scope[] = mountFrom ? [scope, { repository: mountFrom, actions: ["pull"] }] : [scope];
     const start = await this.transport.request({
       method: "POST",
       path: `${urls.uploadStart(this.name)}${query}`,
-      scope,
+      scope: startScope,
       headers: { "Content-Length": "0" },
     });
     const startText = await start.body.text();

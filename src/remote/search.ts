@@ -1,4 +1,5 @@
 import { urls } from "../registry/routes.js";
+import { RemoteError } from "./errors.js";
 import { nextLink } from "./repository.js";
 import type { RegistryTransport } from "./transport.js";
 
@@ -19,15 +20,21 @@ export async function searchRegistry(
   term: string,
   limit: number,
 ): Promise<SearchResult[]> {
-  const v1 = await transport.request({
-    method: "GET",
-    path: `${urls.search()}?${new URLSearchParams({ q: term, n: String(limit) }).toString()}`,
-  });
-  if (v1.statusCode === 200) {
+  const v1 = await transport
+    .request({
+      method: "GET",
+      path: `${urls.search()}?${new URLSearchParams({ q: term, n: String(limit) }).toString()}`,
+    })
+    // A registry that guards /v1/search with auth it cannot grant still has a catalog to try.
+    .catch((err: unknown) => {
+      if (err instanceof RemoteError && (err.status === 401 || err.status === 403)) return undefined;
+      throw err;
+    });
+  if (v1?.statusCode === 200) {
     const body = (await v1.body.json()) as { results?: SearchResult[] };
     return (body.results ?? []).slice(0, limit);
   }
-  await v1.body.dump();
+  await v1?.body.dump();
   const names: string[] = [];
   let path: string | undefined = `${urls.catalog()}?n=1000`;
   while (path) {

@@ -1,17 +1,16 @@
+import { STATUS_CODES } from "node:http";
 import { Agent, type Dispatcher, interceptors } from "undici";
+import type { Credentials } from "../credentials/docker-config.js";
 import { DEFAULT_REGISTRY } from "../oci/reference.js";
-import { NetworkError, RemoteError } from "./errors.js";
+import { LoginError, NetworkError, RemoteError } from "./errors.js";
 
-export interface Credentials {
-  username: string;
-  password: string;
-}
+export type { Credentials };
 
 export interface TransportOptions {
   /** Registries reached over plain HTTP besides localhost and 127.0.0.0/8. */
   insecureRegistries?: string[];
-  /** Credentials for a registry host, if any (login comes with the auth work). */
-  credentials?: (registry: string) => Credentials | undefined;
+  /** Looks up the credentials for a registry; asked once, when the registry first wants them. */
+  credentials?: (registry: string) => Promise<Credentials | undefined>;
   userAgent?: string;
 }
 
@@ -26,9 +25,17 @@ interface Challenge {
   params: Record<string, string>;
 }
 
-interface CachedToken {
+interface Token {
   token: string;
   expiresAt: number;
+  /** An OAuth2 refresh token, which a login keeps as the identity token. */
+  refreshToken?: string;
+}
+
+interface Authorization {
+  header: string;
+  /** Taken from the token cache rather than fetched for this request. */
+  cached: boolean;
 }
 
 export type RequestOptions = {
@@ -36,7 +43,8 @@ export type RequestOptions = {
   path: string;
   headers?: Record<string, string>;
   body?: Dispatcher.DispatchOptions["body"];
-  scope?: Scope;
+  /** What the request needs of the token service; a cross-repository mount needs two repositories. */
+  scope?: Scope | Scope[];
   /** A body that cannot be sent twice: the request is authorised before it is sent. */
   streaming?: boolean;
 };
@@ -58,15 +66,29 @@ export function registryBaseUrl(registry: string, insecure: string[] = []): stri
   return `${plain ? "http" : "https"}://${host}`;
 }
 
+/** "repository:NAME:pull,push" strings for a request's scopes, one per repository. */
+export function scopeStrings(scope: Scope | Scope[] | undefined): string[] {
+  const list = scope === undefined ? [] : Array.isArray(scope) ? scope : [scope];
+  const byRepository = new Map<string, Set<string>>();
+  for (const s of list) {
+    const actions = byRepository.get(s.repository) ?? new Set<string>();
+    for (const a of s.actions) actions.add(a);
+    byRepository.set(s.repository, actions);
+  }
+  return [...byRepository].map(([name, actions]) => `repository:${name}:${[...actions].join(",")}`);
+}
+
 /**
  * HTTP to one registry: a keep-alive connection pool, redirects followed (blobs are often served
  * from elsewhere), and WWW-Authenticate challenges answered with Basic credentials or Bearer
- * tokens from the registry's token service, cached per scope until they expire.
+ * tokens from the registry's token service, cached per scope set until they expire. A 401 that
+ * more credentials cannot cure and a 403 become RemoteErrors ("unauthorized: …", "denied: …").
  */
 export class RegistryTransport {
   readonly baseUrl: string;
   private challenge?: Challenge | null;
-  private readonly tokens = new Map<string, CachedToken>();
+  private readonly tokens = new Map<string, Token>();
+  private credentials?: Promise<Credentials | undefined>;
 
   constructor(
     readonly registry: string,
@@ -79,15 +101,18 @@ export class RegistryTransport {
     if (opts.streaming && this.challenge === undefined) await this.ping();
     let auth = await this.authorization(opts.scope, false);
     for (let attempt = 0; ; attempt++) {
-      const res = await this.send(opts, auth);
-      if (res.statusCode !== 401 || attempt > 0 || opts.streaming) return res;
+      const res = await this.send(opts, auth?.header);
+      if (res.statusCode === 403) throw this.denied(await res.body.text());
+      if (res.statusCode !== 401) return res;
       const header = res.headers["www-authenticate"];
-      await res.body.dump();
+      const text = await res.body.text();
       const challenge = parseChallenge(Array.isArray(header) ? header[0] : header);
-      if (!challenge) return this.send(opts, auth);
-      this.challenge = challenge;
-      auth = await this.authorization(opts.scope, true);
-      if (!auth) throw new RemoteError(401, "UNAUTHORIZED", `authentication required by ${this.registry}`);
+      if (attempt === 0 && !opts.streaming && challenge && worthRetrying(auth, challenge, opts.scope)) {
+        this.challenge = challenge;
+        auth = await this.authorization(opts.scope, true);
+        if (auth) continue;
+      }
+      throw await this.unauthorized(text);
     }
   }
 
@@ -110,6 +135,47 @@ export class RegistryTransport {
     await res.body.dump();
     this.challenge =
       res.statusCode === 401 ? (parseChallenge(Array.isArray(header) ? header[0] : header) ?? null) : null;
+  }
+
+  /**
+   * Checks credentials as `docker login` does, storing nothing: GET /v2/; on a Basic challenge
+   * the same with the credentials; on a Bearer challenge a token for the account from the realm,
+   * then GET /v2/ with it. Returns the refresh token the token service may hand out for keeping.
+   */
+  async login(creds: Credentials): Promise<{ identityToken?: string }> {
+    const endpoint = `${this.baseUrl}/v2/`;
+    const first = await this.send({ method: "GET", path: "/v2/" }, undefined);
+    const header = first.headers["www-authenticate"];
+    await first.body.dump();
+    if (first.statusCode === 200) return {};
+    const challenge = parseChallenge(Array.isArray(header) ? header[0] : header);
+    if (first.statusCode !== 401 || !challenge) throw loginFailed(endpoint, first.statusCode);
+    let auth: string;
+    let identityToken: string | undefined;
+    if (challenge.scheme === "basic") {
+      auth = basic(creds);
+    } else {
+      let token: Token;
+      try {
+        token = await this.fetchToken(challenge, [], creds, true);
+      } catch (err) {
+        if (err instanceof RemoteError && err.status === 401) {
+          throw new LoginError(`Get "${endpoint}": unauthorized: ${err.reason}`);
+        }
+        throw err;
+      }
+      auth = `Bearer ${token.token}`;
+      identityToken = token.refreshToken;
+    }
+    const second = await this.send({ method: "GET", path: "/v2/" }, auth);
+    const text = await second.body.text();
+    if (second.statusCode === 200) return { identityToken };
+    if (second.statusCode === 401) {
+      throw new LoginError(
+        `Get "${endpoint}": unauthorized: ${serverMessage(text) ?? "authentication required"}`,
+      );
+    }
+    throw loginFailed(endpoint, second.statusCode);
   }
 
   private async send(opts: RequestOptions, auth: string | undefined): Promise<Dispatcher.ResponseData> {
@@ -135,58 +201,165 @@ export class RegistryTransport {
     }
   }
 
-  private async authorization(scope: Scope | undefined, refresh: boolean): Promise<string | undefined> {
-    const challenge = this.challenge;
-    if (!challenge) return undefined;
-    const creds = this.options.credentials?.(this.registry);
-    if (challenge.scheme === "basic") {
-      return creds
-        ? `Basic ${Buffer.from(`${creds.username}:${creds.password}`).toString("base64")}`
-        : undefined;
-    }
-    const scopeString = scope
-      ? `repository:${scope.repository}:${scope.actions.join(",")}`
-      : (challenge.params.scope ?? "");
-    const key = scopeString;
-    const cached = this.tokens.get(key);
-    if (cached && !refresh && cached.expiresAt > Date.now() + 5_000) return `Bearer ${cached.token}`;
-    const token = await this.fetchToken(challenge, scopeString, creds);
-    this.tokens.set(key, token);
-    return `Bearer ${token.token}`;
+  private storedCredentials(): Promise<Credentials | undefined> {
+    this.credentials ??= this.options.credentials?.(this.registry) ?? Promise.resolve(undefined);
+    return this.credentials;
   }
 
+  private async authorization(
+    scope: Scope | Scope[] | undefined,
+    refresh: boolean,
+  ): Promise<Authorization | undefined> {
+    const challenge = this.challenge;
+    if (!challenge) return undefined;
+    const creds = await this.storedCredentials();
+    if (challenge.scheme === "basic") {
+      return creds && !creds.identityToken ? { header: basic(creds), cached: false } : undefined;
+    }
+    const scopes = scopeStrings(scope);
+    // A request without a repository (the catalog) takes the scope the registry asked for.
+    if (scopes.length === 0 && challenge.params.scope) scopes.push(...challenge.params.scope.split(" "));
+    const key = [...scopes].sort().join(" ");
+    const cached = this.tokens.get(key);
+    if (cached && !refresh && cached.expiresAt > Date.now() + 5_000) {
+      return { header: `Bearer ${cached.token}`, cached: true };
+    }
+    const token = await this.fetchToken(challenge, scopes, creds, false);
+    this.tokens.set(key, token);
+    return { header: `Bearer ${token.token}`, cached: false };
+  }
+
+  /**
+   * A token from the challenge's realm: an OAuth2 refresh-token POST for an identity token,
+   * else a GET with the account and Basic credentials, or anonymous when there are none.
+   */
   private async fetchToken(
     challenge: Challenge,
-    scope: string,
+    scopes: string[],
     creds: Credentials | undefined,
-  ): Promise<CachedToken> {
+    forLogin: boolean,
+  ): Promise<Token> {
     const realm = challenge.params.realm;
     if (!realm) throw new RemoteError(401, "UNAUTHORIZED", "the registry's Bearer challenge names no realm");
     const url = new URL(realm);
-    if (challenge.params.service) url.searchParams.set("service", challenge.params.service);
-    if (scope) url.searchParams.set("scope", scope);
-    if (creds) url.searchParams.set("account", creds.username);
-    const headers: Record<string, string> = {};
-    if (creds)
-      headers.Authorization = `Basic ${Buffer.from(`${creds.username}:${creds.password}`).toString("base64")}`;
+    const headers: Record<string, string> = { "User-Agent": this.options.userAgent ?? "berth/0.1" };
+    let method: Dispatcher.HttpMethod = "GET";
+    let body: string | undefined;
+    if (creds?.identityToken) {
+      method = "POST";
+      const form = new URLSearchParams({
+        grant_type: "refresh_token",
+        refresh_token: creds.identityToken,
+        client_id: "berth",
+      });
+      if (challenge.params.service) form.set("service", challenge.params.service);
+      if (scopes.length > 0) form.set("scope", scopes.join(" "));
+      body = form.toString();
+      headers["Content-Type"] = "application/x-www-form-urlencoded";
+    } else {
+      if (challenge.params.service) url.searchParams.set("service", challenge.params.service);
+      for (const s of scopes) url.searchParams.append("scope", s);
+      if (creds) {
+        url.searchParams.set("account", creds.username);
+        headers.Authorization = basic(creds);
+      }
+      if (forLogin) {
+        url.searchParams.set("client_id", "berth");
+        url.searchParams.set("offline_token", "true");
+      }
+    }
     let res: Dispatcher.ResponseData;
     try {
       res = await sharedAgent.request({
         origin: url.origin,
         path: url.pathname + url.search,
-        method: "GET",
+        method,
         headers,
+        body,
       });
     } catch (err) {
-      throw new NetworkError(url.toString(), err);
+      throw new NetworkError(`${url.origin}${url.pathname}`, err);
     }
     const text = await res.body.text();
+    if (res.statusCode === 401) throw await this.unauthorized(text);
+    if (res.statusCode === 403) throw this.denied(text);
     if (res.statusCode !== 200) throw await RemoteError.fromResponse(res.statusCode, text, "token request");
-    const body = JSON.parse(text) as { token?: string; access_token?: string; expires_in?: number };
-    const token = body.token ?? body.access_token;
+    let parsed: { token?: string; access_token?: string; expires_in?: number; refresh_token?: string };
+    try {
+      parsed = JSON.parse(text) as typeof parsed;
+    } catch {
+      throw new RemoteError(res.statusCode, "UNKNOWN", "the token service's answer is not JSON");
+    }
+    const token = parsed.token ?? parsed.access_token;
     if (!token) throw new RemoteError(401, "UNAUTHORIZED", "the token service answered without a token");
     // The token spec's default lifetime is 60 seconds when expires_in is absent.
-    return { token, expiresAt: Date.now() + (body.expires_in ?? 60) * 1000 };
+    const lifetime = typeof parsed.expires_in === "number" && parsed.expires_in > 0 ? parsed.expires_in : 60;
+    return { token, expiresAt: Date.now() + lifetime * 1000, refreshToken: parsed.refresh_token };
+  }
+
+  private async unauthorized(body: string): Promise<RemoteError> {
+    const message = serverMessage(body) ?? "authentication required";
+    const creds = await this.storedCredentials();
+    const hint = creds
+      ? `the credentials stored for ${this.registry} were not accepted for this request`
+      : `no credentials are stored for ${this.registry}; run "berth login${this.registry === DEFAULT_REGISTRY ? "" : ` ${this.registry}`}"`;
+    return new RemoteError(401, "UNAUTHORIZED", `unauthorized: ${message} (${hint})`, undefined, message);
+  }
+
+  private denied(body: string): RemoteError {
+    const message = serverMessage(body) ?? "requested access to the resource is denied";
+    return new RemoteError(403, "DENIED", `denied: ${message}`, undefined, message);
+  }
+}
+
+function basic(creds: Credentials): string {
+  return `Basic ${Buffer.from(`${creds.username}:${creds.password}`).toString("base64")}`;
+}
+
+function loginFailed(endpoint: string, status: number): LoginError {
+  return new LoginError(
+    `login attempt to ${endpoint} failed with status: ${status} ${STATUS_CODES[status] ?? ""}`,
+  );
+}
+
+/**
+ * Whether a 401 may be cured by asking again: nothing was sent yet, the token came from the
+ * cache (it may have expired or been revoked early), the registry says the token is invalid,
+ * or it asks for a scope the request did not name. Refused Basic credentials are final.
+ */
+function worthRetrying(
+  sent: Authorization | undefined,
+  challenge: Challenge,
+  scope: Scope | Scope[] | undefined,
+): boolean {
+  if (!sent) return true;
+  if (challenge.scheme === "basic" || sent.header.startsWith("Basic ")) return false;
+  if (sent.cached || challenge.params.error === "invalid_token") return true;
+  const asked = challenge.params.scope;
+  return asked !== undefined && scopeStrings(scope).length === 0;
+}
+
+/** The human part of an error body: the spec's errors[0].message, or a token service's words. */
+function serverMessage(body: string): string | undefined {
+  try {
+    const parsed = JSON.parse(body) as {
+      errors?: { message?: string; code?: string }[];
+      details?: string;
+      error_description?: string;
+      error?: string;
+    };
+    const first = parsed.errors?.[0];
+    return (
+      first?.message ||
+      first?.code?.toLowerCase() ||
+      parsed.details ||
+      parsed.error_description ||
+      (typeof parsed.error === "string" ? parsed.error : undefined) ||
+      undefined
+    );
+  } catch {
+    const text = body.trim();
+    return text && text.length < 200 && !text.startsWith("<") ? text : undefined;
   }
 }
 
