@@ -107,7 +107,8 @@ export class RegistryTransport {
       const header = res.headers["www-authenticate"];
       const text = await res.body.text();
       const challenge = parseChallenge(Array.isArray(header) ? header[0] : header);
-      if (attempt === 0 && !opts.streaming && challenge && worthRetrying(auth, challenge, opts.scope)) {
+      // Two retries at most: one to answer the first challenge, one to replace a token it refuses.
+      if (attempt < 2 && !opts.streaming && challenge && worthRetrying(auth, challenge, opts.scope)) {
         this.challenge = challenge;
         auth = await this.authorization(opts.scope, true);
         if (auth) continue;
