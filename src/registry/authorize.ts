@@ -88,9 +88,13 @@ async function authorizeBasic(
 ): Promise<Grant> {
   const challenge = () => unauthorized(`Basic realm="${auth.realm}",charset="UTF-8"`);
   const header = req.headers.authorization;
+  // The base endpoint is how clients learn the scheme: without a challenge there they would never
+  // send credentials. Clients without credentials then send empty Basic ones, meaning anonymous.
+  if (header === undefined && needed === undefined) throw challenge();
   let identity: Identity;
-  if (header !== undefined) {
-    identity = await checkPassword(auth, req, parseBasic(header));
+  const creds = header === undefined ? undefined : parseBasic(header);
+  if (header !== undefined && (creds?.user !== "" || creds.password !== "")) {
+    identity = await checkPassword(auth, req, creds);
     if (identity === undefined) throw challenge();
   }
   const { policy } = auth;
@@ -141,7 +145,7 @@ export function parseBasic(header: string): { user: string; password: string } |
   if (!m) return undefined;
   const decoded = Buffer.from(m[1]!, "base64").toString("utf8");
   const colon = decoded.indexOf(":");
-  if (colon <= 0) return undefined;
+  if (colon < 0) return undefined;
   return { user: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
 }
 

@@ -22,7 +22,9 @@ export async function serveToken(ctx: Context, auth: AuthServices): Promise<void
   if (method === "GET" || method === "HEAD") {
     params = ctx.query;
     const header = ctx.req.headers.authorization;
-    if (header !== undefined) creds = parseBasic(header) ?? { user: "", password: "" };
+    // Malformed credentials are a failed login; empty ones (":") mean anonymous, as clients send them.
+    if (header !== undefined) creds = parseBasic(header) ?? { user: "", password: "\0" };
+    if (creds?.user === "" && creds.password === "") creds = undefined;
   } else if (method === "POST") {
     oauth = true;
     const type = ctx.req.headers["content-type"] ?? "";
