@@ -6,9 +6,10 @@ import { createServer, type Server as HttpServer, type IncomingMessage } from "n
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { after, before, beforeEach, describe, test } from "node:test";
+import bcrypt from "bcryptjs";
 import { SignJWT } from "jose";
-import { fixtureLayout } from "../helpers/fixtures.js";
-import { runOk, type Server, startDistribution, tempDir } from "../helpers/processes.js";
+import { fixtureDir, fixtureLayout } from "../helpers/fixtures.js";
+import { runOk, type Server, startBerthRegistry, startDistribution, tempDir } from "../helpers/processes.js";
 import { berth, tempRoot } from "./berth.js";
 
 /**
@@ -331,5 +332,58 @@ describe("login through a token service", () => {
     assert.equal(requests[0]!.grantType, "refresh_token");
     assert.deepEqual(requests[0]!.scopes, ["repository:fx/busybox-1:pull"]);
     assert.equal(requests[0]!.service, SERVICE);
+  });
+});
+
+describe("Berth's own registry in token mode", () => {
+  test("login, push and pull through Berth's token service; a pull-only user cannot push", async () => {
+    const dir = await tempDir("berth-token-mode-");
+    const htpasswd = join(dir, "htpasswd");
+    await writeFile(
+      htpasswd,
+      `${USER}:${bcrypt.hashSync(PASSWORD, 5)}\nreader:${bcrypt.hashSync("read-pw", 5)}\n`,
+    );
+    const berthReg = await startBerthRegistry({
+      config: {
+        auth: {
+          type: "token",
+          htpasswd,
+          access: [
+            { repositories: ["**"], users: [USER], actions: ["*"] },
+            { repositories: ["**"], users: ["reader"], actions: ["pull"] },
+          ],
+        },
+      },
+    });
+    try {
+      const h = await freshHome();
+      const root = await tempRoot();
+      const target = `${berthReg.host}/mine/busybox:v1`;
+      const bad = await berth(root, ["login", berthReg.host, "-u", USER, "--password-stdin"], {
+        env: h.env,
+        input: "wrong",
+      });
+      assert.equal(bad.code, 1);
+      assert.match(bad.stderr, /^Error response from daemon: .*unauthorized/m);
+      await bOk(root, ["login", berthReg.host, "-u", USER, "--password-stdin"], h.env, PASSWORD);
+      await bOk(root, ["load", "-q", "-i", join(fixtureDir(), "busybox.tar")], h.env);
+      const loaded = (await bOk(root, ["images", "--format", "{{.Repository}}:{{.Tag}}"], h.env)).stdout
+        .trim()
+        .split("\n")[0]!;
+      await bOk(root, ["tag", loaded, target], h.env);
+      await bOk(root, ["push", target], h.env);
+      const other = await tempRoot();
+      await bOk(other, ["pull", "-q", target], h.env);
+
+      const reader = await freshHome();
+      await bOk(root, ["login", berthReg.host, "-u", "reader", "--password-stdin"], reader.env, "read-pw");
+      await bOk(await tempRoot(), ["pull", "-q", target], reader.env);
+      await bOk(root, ["tag", loaded, `${berthReg.host}/mine/busybox:v2`], reader.env);
+      const push = await berth(root, ["push", `${berthReg.host}/mine/busybox:v2`], { env: reader.env });
+      assert.equal(push.code, 1);
+      assert.match(push.stderr, /^Error: (unauthorized|denied): /m, push.stderr);
+    } finally {
+      await berthReg.stop();
+    }
   });
 });
