@@ -5,6 +5,7 @@ import type { CredentialStore } from "../credentials/store.js";
 import { defaultRoot, LocalStore } from "../images/local-store.js";
 import type { Reference } from "../oci/reference.js";
 import type { RemoteRepository } from "../remote/repository.js";
+import type { TlsTrust } from "../remote/tls-trust.js";
 import type { RegistryTransport } from "../remote/transport.js";
 
 /** The client's settings: ROOT/config.yaml (or JSON), all optional. */
@@ -47,10 +48,17 @@ export class CliContext {
       t = new RegistryTransport(registry, {
         insecureRegistries: this.config.insecureRegistries,
         credentials: async (r) => (await this.credentials()).forRegistry(r),
+        tls: await this.tlsTrust(registry),
       });
       this.transports.set(registry, t);
     }
     return t;
+  }
+
+  /** CAs for a registry from ROOT/certs.d/HOST:PORT/ and Docker's /etc/docker/certs.d/HOST:PORT/. */
+  async tlsTrust(registry: string): Promise<TlsTrust | undefined> {
+    const { loadCertsDirs } = await import("../remote/tls-trust.js");
+    return loadCertsDirs(registry, [join(this.root, "certs.d"), "/etc/docker/certs.d"]);
   }
 
   /** The logins of docker's config.json (and podman's auth files), read on first use. */

@@ -57,7 +57,10 @@ async function runLogin(ctx: CliContext, server: string | undefined, flags: Logi
   const key = serverKeyOf(server);
   const registry = key === INDEX_SERVER ? "docker.io" : key;
   const store = await ctx.credentials();
-  const transport = new RegistryTransport(registry, { insecureRegistries: ctx.config.insecureRegistries });
+  const transport = new RegistryTransport(registry, {
+    insecureRegistries: ctx.config.insecureRegistries,
+    tls: await ctx.tlsTrust(registry),
+  });
 
   let username = flags.username;
   if (username === undefined && password === undefined) {

@@ -1,8 +1,10 @@
 import { STATUS_CODES } from "node:http";
+import { rootCertificates } from "node:tls";
 import { Agent, type Dispatcher, interceptors } from "undici";
 import type { Credentials } from "../credentials/docker-config.js";
 import { DEFAULT_REGISTRY } from "../oci/reference.js";
 import { LoginError, NetworkError, RemoteError } from "./errors.js";
+import type { TlsTrust } from "./tls-trust.js";
 
 export type { Credentials };
 
@@ -12,6 +14,8 @@ export interface TransportOptions {
   /** Looks up the credentials for a registry; asked once, when the registry first wants them. */
   credentials?: (registry: string) => Promise<Credentials | undefined>;
   userAgent?: string;
+  /** CAs (and a client certificate) for this registry, from certs.d; used for its token service too. */
+  tls?: TlsTrust;
 }
 
 /** A repository scope of Docker's token protocol: "repository:NAME:pull,push". */
@@ -49,9 +53,16 @@ export type RequestOptions = {
   streaming?: boolean;
 };
 
-const sharedAgent = new Agent({ connections: 16, keepAliveTimeout: 30_000, pipelining: 1 }).compose(
-  interceptors.redirect({ maxRedirections: 5 }),
-);
+const AGENT_OPTIONS = { connections: 16, keepAliveTimeout: 30_000, pipelining: 1 };
+const sharedAgent = new Agent(AGENT_OPTIONS).compose(interceptors.redirect({ maxRedirections: 5 }));
+
+/** A pool of its own for a registry with extra CAs: Node's `ca` replaces the system roots, so add them back. */
+function agentTrusting(tls: TlsTrust): Dispatcher {
+  return new Agent({
+    ...AGENT_OPTIONS,
+    connect: { ca: [...rootCertificates, ...tls.ca.map((c) => c.toString())], cert: tls.cert, key: tls.key },
+  }).compose(interceptors.redirect({ maxRedirections: 5 }));
+}
 
 /** Whether Docker would talk plain HTTP to this registry by default: localhost and loopback. */
 export function isLoopbackRegistry(registry: string): boolean {
@@ -89,12 +100,14 @@ export class RegistryTransport {
   private challenge?: Challenge | null;
   private readonly tokens = new Map<string, Token>();
   private credentials?: Promise<Credentials | undefined>;
+  private readonly agent: Dispatcher;
 
   constructor(
     readonly registry: string,
     private readonly options: TransportOptions = {},
   ) {
     this.baseUrl = registryBaseUrl(registry, options.insecureRegistries);
+    this.agent = options.tls ? agentTrusting(options.tls) : sharedAgent;
   }
 
   async request(opts: RequestOptions): Promise<Dispatcher.ResponseData> {
@@ -187,7 +200,7 @@ export class RegistryTransport {
     };
     if (auth) headers.Authorization = auth;
     try {
-      return await sharedAgent.request({
+      return await this.agent.request({
         origin: url.origin,
         path: url.pathname + url.search,
         method: opts.method,
@@ -271,7 +284,7 @@ export class RegistryTransport {
     }
     let res: Dispatcher.ResponseData;
     try {
-      res = await sharedAgent.request({
+      res = await this.agent.request({
         origin: url.origin,
         path: url.pathname + url.search,
         method,

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
+import { lookup } from "node:dns/promises";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { connect as netConnect, type Socket } from "node:net";
 import { hostname, networkInterfaces } from "node:os";
@@ -8,6 +9,8 @@ import { after, before, describe, test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { connect as tlsConnect } from "node:tls";
 import { isLoopbackAddress } from "../../src/registry/listener.js";
+import { CertsDirError, loadCertsDirs } from "../../src/remote/tls-trust.js";
+import { berth, tempRoot } from "../client/berth.js";
 import { fixtureLayout, fixtureManifest, repoRoot } from "../helpers/fixtures.js";
 import { run, runOk, type Server, startBerthRegistry, tempDir } from "../helpers/processes.js";
 
@@ -202,6 +205,36 @@ describe("Berth's registry with tls configured", () => {
     const answer = await exchange(secure, GET_V2);
     assert.match(answer, /^HTTP\/1\.1 200 /);
   });
+
+  test("berth pull over HTTPS trusts ROOT/certs.d/HOST:PORT/ca.crt", async () => {
+    // The client talks plain HTTP to loopback names, so reach the registry by this host's name.
+    const name = hostname();
+    const resolved = await lookup(name, { family: 4 });
+    let target = reg;
+    if (resolved.address !== "127.0.0.1") {
+      target = await startBerthRegistry({
+        config: { tls: { certificate: pki.cert, key: pki.key } },
+        extraArgs: ["--addr", `${resolved.address}:0`],
+        root: reg.root,
+      });
+    }
+    try {
+      const registry = `${name}:${target.host.split(":")[1]}`;
+      const untrusting = await tempRoot();
+      const refused = await berth(untrusting, ["pull", `${registry}/tls/busybox:1`]);
+      assert.equal(refused.code, 1);
+      assert.match(refused.stderr, /certificate/i);
+
+      const root = await tempRoot();
+      await mkdir(join(root, "certs.d", registry), { recursive: true });
+      await writeFile(join(root, "certs.d", registry, "ca.crt"), pki.caCert);
+      const pulled = await berth(root, ["pull", `${registry}/tls/busybox:1`]);
+      assert.equal(pulled.code, 0, pulled.stderr);
+      assert.match(pulled.stdout, new RegExp(`Digest: ${fixture.digest}`));
+    } finally {
+      if (target !== reg) await target.stop();
+    }
+  });
 });
 
 test("SIGTERM with tls: idle connections of both kinds are closed, an in-flight HTTPS request finishes", async () => {
@@ -287,4 +320,25 @@ test("loopback addresses are 127.0.0.0/8 and ::1, also IPv4-mapped", () => {
   ];
   for (const [address, expected] of cases)
     assert.equal(isLoopbackAddress(address), expected, String(address));
+});
+
+test("certs.d: every *.crt of each directory is a CA; a client NAME.cert needs NAME.key", async () => {
+  const [mine, docker] = [await tempDir("berth-certs-"), await tempDir("docker-certs-")];
+  const registry = "registry.test:5000";
+  await mkdir(join(mine, registry));
+  await mkdir(join(docker, registry));
+  await writeFile(join(mine, registry, "ca.crt"), "first CA");
+  await writeFile(join(docker, registry, "other.crt"), "second CA");
+  await writeFile(join(docker, registry, "client.cert"), "client cert");
+  await writeFile(join(docker, registry, "client.key"), "client key");
+  const trust = loadCertsDirs(registry, [mine, docker]);
+  assert.deepEqual(
+    trust?.ca.map((c) => c.toString()),
+    ["first CA", "second CA"],
+  );
+  assert.equal(trust?.cert?.toString(), "client cert");
+  assert.equal(trust?.key?.toString(), "client key");
+  assert.equal(loadCertsDirs("elsewhere:5000", [mine, docker]), undefined);
+  await writeFile(join(mine, registry, "lonely.cert"), "no key");
+  assert.throws(() => loadCertsDirs(registry, [mine]), CertsDirError);
 });
