@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { lookup } from "node:dns/promises";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { get as httpsGet } from "node:https";
 import { connect as netConnect, type Socket } from "node:net";
 import { hostname, networkInterfaces } from "node:os";
 import { join } from "node:path";
@@ -235,6 +236,30 @@ describe("Berth's registry with tls configured", () => {
       if (target !== reg) await target.stop();
     }
   });
+});
+
+test("with token auth, the default realm clients are sent to is https when they came over TLS", async () => {
+  const pki = await makePki(["127.0.0.1"], []);
+  const reg = await startBerthRegistry({
+    config: { tls: { certificate: pki.cert, key: pki.key }, auth: { type: "token" } },
+  });
+  try {
+    const challenge = await new Promise<string | undefined>((resolve, reject) => {
+      httpsGet(`https://${reg.host}/v2/`, { ca: pki.caCert }, (res) => {
+        res.resume();
+        resolve(res.headers["www-authenticate"]);
+      }).on("error", reject);
+    });
+    assert.match(challenge ?? "", new RegExp(`^Bearer realm="https://${reg.host}/token"`));
+    const plain = await fetch(`${reg.url}/v2/`);
+    await plain.arrayBuffer();
+    assert.match(
+      plain.headers.get("www-authenticate") ?? "",
+      new RegExp(`^Bearer realm="http://${reg.host}/token"`),
+    );
+  } finally {
+    await reg.stop();
+  }
 });
 
 test("SIGTERM with tls: idle connections of both kinds are closed, an in-flight HTTPS request finishes", async () => {
