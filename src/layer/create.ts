@@ -5,8 +5,7 @@ import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { DigestTransform } from "../oci/digest.js";
 import { type Compression, compressStream } from "./compression.js";
-import { MissingToolError } from "./errors.js";
-import { readXattrTree, splitDevice } from "./special-files.js";
+import { splitDevice, xattrsOf } from "./special-files.js";
 import { compareStrings, END_OF_ARCHIVE, encodeHeader, padding, type TarHeaderFields } from "./tar.js";
 import {
   isOpaqueValue,
@@ -174,14 +173,4 @@ function headerBase(name: string, st: Stats, attrs: Map<string, Buffer> | undefi
     mtime: Math.floor(st.mtimeMs / 1000),
     xattrs,
   };
-}
-
-function xattrsOf(root: string): Map<string, Map<string, Buffer>> {
-  try {
-    return readXattrTree(root);
-  } catch (err) {
-    // Without root there is nothing but user.* attributes, which layers rarely carry.
-    if (err instanceof MissingToolError && process.getuid?.() !== 0) return new Map();
-    throw err;
-  }
 }

@@ -20,7 +20,7 @@ import {
 } from "node:fs";
 import { join } from "node:path";
 import { UnsafeLayerError } from "./errors.js";
-import { mknod, setXattr } from "./special-files.js";
+import { lstatOrUndefined, mknod, setXattr } from "./special-files.js";
 import type { TarEntry, TarSink } from "./tar.js";
 import { OPAQUE_MARKER, OPAQUE_XATTR, WHITEOUT_META_PREFIX, WHITEOUT_PREFIX } from "./whiteouts.js";
 
@@ -330,13 +330,4 @@ export function cleanName(raw: string, entry = raw): string {
     parts.push(part);
   }
   return parts.join("/");
-}
-
-function lstatOrUndefined(path: string): Stats | undefined {
-  try {
-    return lstatSync(path);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
-    throw err;
-  }
 }

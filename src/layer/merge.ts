@@ -15,8 +15,7 @@ import {
 } from "node:fs";
 import { join } from "node:path";
 import { setImmediate as yieldToLoop } from "node:timers/promises";
-import { MissingToolError } from "./errors.js";
-import { mknod, readXattrTree, setXattr, splitDevice } from "./special-files.js";
+import { lstatOrUndefined, mknod, setXattr, splitDevice, xattrsOf } from "./special-files.js";
 import { compareStrings } from "./tar.js";
 import {
   isOpaqueValue,
@@ -152,23 +151,5 @@ class LayerMerger {
   private remove(path: string): void {
     rmSync(path, { recursive: true, force: true });
     for (const p of this.pending.keys()) if (p === path || p.startsWith(`${path}/`)) this.pending.delete(p);
-  }
-}
-
-function xattrsOf(root: string): Map<string, Map<string, Buffer>> {
-  try {
-    return readXattrTree(root);
-  } catch (err) {
-    if (err instanceof MissingToolError && process.getuid?.() !== 0) return new Map();
-    throw err;
-  }
-}
-
-function lstatOrUndefined(path: string): Stats | undefined {
-  try {
-    return lstatSync(path);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
-    throw err;
   }
 }

@@ -1,4 +1,5 @@
 import { execFileSync, spawnSync } from "node:child_process";
+import { lstatSync, type Stats } from "node:fs";
 import { relative } from "node:path";
 import { MissingToolError } from "./errors.js";
 
@@ -91,4 +92,23 @@ export function splitDevice(rdev: number): { major: number; minor: number } {
   const major = ((dev >> 8n) & 0xfffn) | ((dev >> 32n) & 0xfffff000n);
   const minor = (dev & 0xffn) | ((dev >> 12n) & 0xffffff00n);
   return { major: Number(major), minor: Number(minor) };
+}
+
+/** Every xattr under `root`; without root privileges a missing getfattr only means no user.* attributes, which layers rarely carry. */
+export function xattrsOf(root: string): Map<string, Map<string, Buffer>> {
+  try {
+    return readXattrTree(root);
+  } catch (err) {
+    if (err instanceof MissingToolError && process.getuid?.() !== 0) return new Map();
+    throw err;
+  }
+}
+
+export function lstatOrUndefined(path: string): Stats | undefined {
+  try {
+    return lstatSync(path);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    throw err;
+  }
 }
