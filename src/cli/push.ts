@@ -1,7 +1,7 @@
 import { Command } from "commander";
 import { exportImage } from "../images/export.js";
 import { repositoryOf } from "../images/resolve.js";
-import { familiarName, parseReference, type Reference, withTag } from "../oci/reference.js";
+import { familiarName, formatReference, parseReference, type Reference, withTag } from "../oci/reference.js";
 import { type CliContext, withContext } from "./context.js";
 import { ProgressPrinter } from "./progress.js";
 
@@ -40,10 +40,14 @@ async function runPush(ctx: CliContext, input: string, flags: PushFlags): Promis
     throw new Error(`An image does not exist locally with the tag: ${familiarName(ref)}`);
   }
   const out = process.stdout;
-  out.write(
-    `The push refers to repository [${repository.startsWith("docker.io/") ? repository : familiarName(ref)}]\n`,
-  );
+  if (!flags.quiet) {
+    out.write(
+      `The push refers to repository [${repository.startsWith("docker.io/") ? repository : familiarName(ref)}]\n`,
+    );
+  }
   for (const tag of tags) await pushOne(ctx, withTag(ref, tag), flags);
+  // docker push -q prints only the full reference it pushed (the repository alone with -a).
+  if (flags.quiet) out.write(`${flags.allTags ? repository : formatReference(ref)}\n`);
 }
 
 async function pushOne(ctx: CliContext, ref: Reference, flags: PushFlags): Promise<void> {
@@ -64,5 +68,5 @@ async function pushOne(ctx: CliContext, ref: Reference, flags: PushFlags): Promi
     ctx.store.db.addRepoDigest(repositoryOf(ref), result.digest, imageId);
     for (const blob of result.blobs) ctx.store.db.addBlobSource(blob, ref.registry, ref.repository);
   });
-  out.write(`${ref.tag}: digest: ${result.digest} size: ${result.size}\n`);
+  if (!flags.quiet) out.write(`${ref.tag}: digest: ${result.digest} size: ${result.size}\n`);
 }

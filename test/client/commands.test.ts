@@ -195,7 +195,8 @@ describe("image commands", () => {
     ] as const) {
       const target = `${host}/compressed/bb:${tag}`;
       await berthOk(r, ["tag", "busybox:1", target]);
-      await berthOk(r, ["push", "-q", ...flags, target]);
+      const quiet = await berthOk(r, ["push", "-q", ...flags, target]);
+      assert.equal(quiet.stdout, `${target}\n`, "push -q prints only the reference, as docker push -q");
       const raw = (await skopeoRaw(target)) as unknown as { layers: { mediaType: string }[] };
       assert.deepEqual(
         raw.layers.map((l) => l.mediaType),
