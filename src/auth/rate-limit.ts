@@ -21,14 +21,28 @@ export class FailedLoginLimiter {
     return Math.max(1, recent[recent.length - this.failures]! + this.windowMs - this.now());
   }
 
-  recordFailure(client: string): void {
-    if (this.failures <= 0) return;
+  /** Counts a failure; returns its time, which `forgive` takes to withdraw it. */
+  recordFailure(client: string): number {
+    const at = this.now();
+    if (this.failures <= 0) return at;
     const recent = this.recent(client);
-    recent.push(this.now());
+    recent.push(at);
     // Only the last `failures` timestamps decide when the client is let in again.
     if (recent.length > this.failures) recent.splice(0, recent.length - this.failures);
     this.failuresByClient.set(client, recent);
     this.sweep();
+    return at;
+  }
+
+  /**
+   * Withdraws one failure recorded at `at`: a login is counted as failed before its password is
+   * checked (concurrent guesses would otherwise all pass `retryAfterMs` while the slow hash
+   * comparisons run), and forgiven when the password turns out right. Earlier failures stay.
+   */
+  forgive(client: string, at: number): void {
+    const recent = this.failuresByClient.get(client);
+    const i = recent?.indexOf(at) ?? -1;
+    if (i >= 0) recent!.splice(i, 1);
   }
 
   private recent(client: string): number[] {

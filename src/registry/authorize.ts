@@ -128,14 +128,17 @@ export async function checkPassword(
       "too many failed logins from this address; try again later",
     ).withHeaders({ "Retry-After": String(Math.ceil(wait / 1000)) });
   }
+  // Counted before the comparison (which takes a while by design): otherwise concurrent guesses
+  // would all pass the check above before the first of them failed.
+  const attempt = auth.limiter.recordFailure(client);
   if (
     creds !== undefined &&
     auth.htpasswd !== undefined &&
     (await auth.htpasswd.verify(creds.user, creds.password))
   ) {
+    auth.limiter.forgive(client, attempt);
     return creds.user;
   }
-  auth.limiter.recordFailure(client);
   return undefined;
 }
 

@@ -258,4 +258,16 @@ describe("failed-login limiter", () => {
     assert.equal(limiter.retryAfterMs("1.2.3.4"), 0);
     assert.equal(new FailedLoginLimiter(0, 1000).retryAfterMs("x"), 0, "0 disables");
   });
+
+  test("a login counted as failed while its password is checked, then forgiven, leaves the other failures", () => {
+    const now = 1_000_000;
+    const limiter = new FailedLoginLimiter(2, 10_000, () => now);
+    limiter.recordFailure("1.2.3.4");
+    const inFlight = limiter.recordFailure("1.2.3.4");
+    assert.ok(limiter.retryAfterMs("1.2.3.4") > 0, "the login being checked counts");
+    limiter.forgive("1.2.3.4", inFlight);
+    assert.equal(limiter.retryAfterMs("1.2.3.4"), 0);
+    limiter.recordFailure("1.2.3.4");
+    assert.equal(limiter.retryAfterMs("1.2.3.4"), 10_000, "the earlier failure was kept");
+  });
 });
