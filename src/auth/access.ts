@@ -1,3 +1,4 @@
+import { isValidRepositoryName } from "../oci/reference.js";
 import { GlobError } from "./errors.js";
 
 export const ACTIONS = ["pull", "push", "delete"] as const;
@@ -56,9 +57,14 @@ export class AccessPolicy {
     return identity !== undefined || this.allowsAnonymous;
   }
 
-  /** The actions the caller may perform on a repository ("*" is expanded). */
+  /**
+   * The actions the caller may perform on a repository ("*" is expanded). A name that is not a
+   * repository name gets none: `public/**` must not grant "public/../secret" (a token scope or a
+   * mount's `from` is any string the client sends).
+   */
   allowedActions(identity: Identity, repository: string): Set<Exclude<Action, "*">> {
     const granted = new Set<Exclude<Action, "*">>();
+    if (!isValidRepositoryName(repository)) return granted;
     if (!this.rules) {
       if (identity !== undefined) for (const action of ACTIONS) granted.add(action);
       return granted;

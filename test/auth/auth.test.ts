@@ -121,6 +121,30 @@ describe("access policy", () => {
     assert.equal(policy.admits(undefined), true);
   });
 
+  test("names that are not repositories get nothing, though a glob's ** or * would match them", () => {
+    const open = new AccessPolicy({ groups: {} });
+    const ruled = new AccessPolicy({
+      groups: {},
+      rules: [
+        { repositories: ["public/**", "team/*"], users: ["*"], groups: [], anonymous: true, actions: ["*"] },
+        { repositories: ["**"], users: ["root"], groups: [], anonymous: false, actions: ["*"] },
+      ],
+    });
+    for (const name of [
+      "public/../team/app",
+      "public/x/../../secret",
+      "team/..",
+      "public/./x",
+      "host:5000/public/x",
+    ]) {
+      assert.equal(open.allowedActions("alice", name).size, 0, name);
+      assert.equal(ruled.allowedActions("alice", name).size, 0, name);
+      assert.equal(ruled.allowedActions(undefined, name).size, 0, name);
+      assert.equal(ruled.allowedActions("root", name).size, 0, name);
+    }
+    assert.equal(ruled.allowedActions(undefined, "public/x").size, 1, "control");
+  });
+
   test("without an access list: every authenticated user may do everything, anonymous callers nothing", () => {
     const policy = new AccessPolicy({ groups: {} });
     assert.deepEqual([...policy.allowedActions("anyone", "x")].sort(), ["delete", "pull", "push"]);

@@ -1,3 +1,4 @@
+import { isValidRepositoryName } from "../../oci/reference.js";
 import { RegistryError } from "../errors.js";
 import { type Context, contentLength, hasBody, parseContentRange, send } from "../http.js";
 import { urls } from "../routes.js";
@@ -11,8 +12,13 @@ export async function startUpload(ctx: Context, name: string): Promise<void> {
   if (mount !== null && from !== null) {
     const digest = parseDigestParam(mount);
     // A source that is not readable is not an error: the spec says to fall back to a new upload.
-    // Nor is one the caller may not pull: mounting would hand it the blob.
-    if (ctx.mayPull(from) && (await ctx.store.repoBlobSize(from, digest)) !== undefined) {
+    // Nor is one the caller may not pull (mounting would hand it the blob), or a `from` that is
+    // not a repository name, as distribution ignores it.
+    if (
+      isValidRepositoryName(from) &&
+      ctx.mayPull(from) &&
+      (await ctx.store.repoBlobSize(from, digest)) !== undefined
+    ) {
       await ctx.store.linkBlob(name, digest);
       blobCreated(ctx, name, digest.toString());
       return;
