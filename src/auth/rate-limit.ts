@@ -60,3 +60,31 @@ export class FailedLoginLimiter {
     }
   }
 }
+
+/**
+ * What failures are counted under for a peer address: an IPv4 address as is, an IPv6 address by
+ * its /64 network. One host commonly holds a whole /64 and could otherwise take a fresh address
+ * for every few guesses. IPv4-mapped addresses count as their IPv4 address.
+ */
+export function clientKey(address: string | undefined): string {
+  if (address === undefined) return "unknown";
+  const mapped = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/i.exec(address);
+  if (mapped) return mapped[1]!;
+  if (!address.includes(":")) return address;
+  const bare = address.replace(/%.*$/, "");
+  const halves = bare.split("::");
+  const groupsOf = (part: string | undefined) => (part ? part.split(":") : []);
+  const head = groupsOf(halves[0]);
+  const tail = groupsOf(halves[1]);
+  // An embedded IPv4 tail ("::1.2.3.4") fills two groups.
+  const tailWidth = tail.reduce((n, g) => n + (g.includes(".") ? 2 : 1), 0);
+  const groups =
+    halves.length === 1
+      ? head
+      : [...head, ...Array<string>(Math.max(0, 8 - head.length - tailWidth)).fill("0")];
+  const prefix = groups
+    .concat(tail)
+    .slice(0, 4)
+    .map((g) => (g.includes(".") ? g : Number.parseInt(g, 16).toString(16)));
+  return `${prefix.join(":")}::/64`;
+}

@@ -4,7 +4,7 @@ import type { AccessPolicy, Identity } from "../auth/access.js";
 import { InvalidTokenError } from "../auth/errors.js";
 import type { Htpasswd } from "../auth/htpasswd.js";
 import type { SigningKey } from "../auth/keys.js";
-import type { FailedLoginLimiter } from "../auth/rate-limit.js";
+import { clientKey, type FailedLoginLimiter } from "../auth/rate-limit.js";
 import { formatScope, type Scope } from "../auth/scope.js";
 import { type AccessEntry, verifyToken } from "../auth/tokens.js";
 import { RegistryError } from "./errors.js";
@@ -120,7 +120,7 @@ export async function checkPassword(
   req: IncomingMessage,
   creds: { user: string; password: string } | undefined,
 ): Promise<string | undefined> {
-  const client = req.socket.remoteAddress ?? "unknown";
+  const client = clientKey(req.socket.remoteAddress);
   const wait = auth.limiter.retryAfterMs(client);
   if (wait > 0) {
     throw new RegistryError(

@@ -8,7 +8,7 @@ import { AccessPolicy, compileGlob } from "../../src/auth/access.js";
 import { AuthFileError, GlobError, InvalidTokenError, ScopeError } from "../../src/auth/errors.js";
 import { Htpasswd } from "../../src/auth/htpasswd.js";
 import { ensureGeneratedKey, loadSigningKey } from "../../src/auth/keys.js";
-import { FailedLoginLimiter } from "../../src/auth/rate-limit.js";
+import { clientKey, FailedLoginLimiter } from "../../src/auth/rate-limit.js";
 import { formatScope, parseScope, parseScopes } from "../../src/auth/scope.js";
 import { issueToken, verifyToken } from "../../src/auth/tokens.js";
 import { ConfigError, mergeConfig } from "../../src/registry/config.js";
@@ -281,6 +281,24 @@ describe("failed-login limiter", () => {
     now += 7000;
     assert.equal(limiter.retryAfterMs("1.2.3.4"), 0);
     assert.equal(new FailedLoginLimiter(0, 1000).retryAfterMs("x"), 0, "0 disables");
+  });
+
+  test("failures count per IPv4 address and per IPv6 /64, whatever address the host takes in it", () => {
+    const table: [string | undefined, string][] = [
+      ["192.0.2.7", "192.0.2.7"],
+      ["::ffff:192.0.2.7", "192.0.2.7"],
+      ["::1", "0:0:0:0::/64"],
+      ["2001:db8:1:2::1", "2001:db8:1:2::/64"],
+      ["2001:db8:1:2:aaaa:bbbb:cccc:dddd", "2001:db8:1:2::/64"],
+      ["2001:0DB8:0001:0002:0:0:0:9", "2001:db8:1:2::/64"],
+      ["2001:db8::1", "2001:db8:0:0::/64"],
+      ["2001:db8:0:0:1::", "2001:db8:0:0::/64"],
+      ["fe80::1%eth0", "fe80:0:0:0::/64"],
+      ["64:ff9b::192.0.2.7", "64:ff9b:0:0::/64"],
+      [undefined, "unknown"],
+    ];
+    for (const [address, key] of table) assert.equal(clientKey(address), key, String(address));
+    assert.notEqual(clientKey("2001:db8:1:2::1"), clientKey("2001:db8:1:3::1"));
   });
 
   test("a login counted as failed while its password is checked, then forgiven, leaves the other failures", () => {
