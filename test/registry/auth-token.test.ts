@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
-import { createPrivateKey, generateKeyPairSync, type KeyObject } from "node:crypto";
+import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from "node:crypto";
 import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { SignJWT } from "jose";
+import { exportJWK, SignJWT } from "jose";
 import { fixtureLayout } from "../helpers/fixtures.js";
 import { run, type Server, skopeo, startBerthRegistry, tempDir } from "../helpers/processes.js";
 import { call, errorCode, type RawResponse } from "./api-client.js";
@@ -230,6 +230,61 @@ describe("registry auth: token mode", () => {
     const forOther = await token(["repository:team/app:pull"], basic("alice"), "other-registry");
     assert.equal(claims(forOther).aud, "other-registry");
     await refused(forOther, "token for another service");
+  });
+
+  test("header tricks are refused: an embedded jwk, RS256 or HS256 under the server's kid, no exp", async () => {
+    const path = "/v2/team/app/tags/list";
+    const kid = JSON.parse(Buffer.from((await token([])).split(".")[0]!, "base64url").toString()).kid;
+    const now = Math.floor(Date.now() / 1000);
+    const claimsOf = {
+      iss: "berth-test",
+      aud: "berth-test",
+      sub: "alice",
+      iat: now,
+      exp: now + 300,
+      access: [{ type: "repository", name: "team/app", actions: ["pull"] }],
+    };
+    const attacker = generateKeyPairSync("ec", { namedCurve: "prime256v1" });
+    const rsa = generateKeyPairSync("rsa", { modulusLength: 2048 });
+    const serverPublic = createPublicKey(serverKey);
+    const attempts: [string, string][] = [
+      [
+        "jwk of the attacker's key in the header",
+        await new SignJWT(claimsOf)
+          .setProtectedHeader({ alg: "ES256", kid, jwk: await exportJWK(attacker.publicKey) })
+          .sign(attacker.privateKey),
+      ],
+      [
+        "RS256 with the server's kid",
+        await new SignJWT(claimsOf).setProtectedHeader({ alg: "RS256", kid }).sign(rsa.privateKey),
+      ],
+      [
+        "HS256 keyed with the server's public key (DER)",
+        await new SignJWT(claimsOf)
+          .setProtectedHeader({ alg: "HS256", kid })
+          .sign(serverPublic.export({ type: "spki", format: "der" })),
+      ],
+      [
+        "HS256 keyed with the server's public key (PEM)",
+        await new SignJWT(claimsOf)
+          .setProtectedHeader({ alg: "HS256", kid })
+          .sign(Buffer.from(serverPublic.export({ type: "spki", format: "pem" }))),
+      ],
+      [
+        "no exp",
+        await new SignJWT({ ...claimsOf, exp: undefined })
+          .setProtectedHeader({ alg: "ES256", kid })
+          .sign(serverKey),
+      ],
+    ];
+    for (const [why, t] of attempts) {
+      const res = await call(reg.url, "GET", path, { headers: bearer(t) });
+      assert.equal(res.status, 401, why);
+      assert.match(challenge(res), /error="invalid_token"/, why);
+    }
+    // Control: the same claims with exp, signed by the server's key.
+    const good = await new SignJWT(claimsOf).setProtectedHeader({ alg: "ES256", kid }).sign(serverKey);
+    assert.equal((await call(reg.url, "GET", path, { headers: bearer(good) })).status, 200);
   });
 
   test("a refused push writes nothing, and a mount without pull on the source does not mount", async () => {
