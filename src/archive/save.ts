@@ -1,9 +1,9 @@
 import { createWriteStream } from "node:fs";
 import { rename, rm } from "node:fs/promises";
-import type { Readable, Writable } from "node:stream";
+import type { Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { pack } from "tar-stream";
-import type { ImageSink } from "../content/source.js";
+import type { ImageSink, OpenBlob } from "../content/source.js";
 import { exportImage } from "../images/export.js";
 import type { LocalStore } from "../images/local-store.js";
 import { type ImageManifest, parseManifest } from "../oci/manifest.js";
@@ -30,7 +30,7 @@ class TarSink implements ImageSink {
     return this.written.has(digest);
   }
 
-  async putBlob(digest: string, size: number, open: () => Promise<Readable>): Promise<"pushed"> {
+  async putBlob(digest: string, size: number, open: OpenBlob): Promise<"pushed"> {
     const entry = this.tar.entry({ name: blobPath(digest), size, mode: 0o644, mtime: EPOCH });
     await pipeline(await open(), entry);
     this.written.add(digest);

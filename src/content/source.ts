@@ -26,6 +26,14 @@ export interface SourceBlob {
   length: number;
 }
 
+/**
+ * Opens the bytes of a blob to send. A sink that writes each chunk out before it takes the next
+ * (an HTTP request body) may ask for `reusedBuffers`: the chunks may then come from a few
+ * buffers filled in turn (ContentStore.chunks says how long each stays valid). Sinks that queue
+ * chunks, as a tar entry does, must not ask for it.
+ */
+export type OpenBlob = (opts?: { reusedBuffers?: boolean }) => Promise<AsyncIterable<Buffer>>;
+
 /** Anything images can be written to: a registry repository (push), an archive (save). */
 export interface ImageSink {
   readonly description: string;
@@ -35,12 +43,7 @@ export interface ImageSink {
    * Sends a blob. `mountFrom` names another repository of the same registry known to hold it,
    * for a cross-repository mount; sinks that cannot mount ignore it.
    */
-  putBlob(
-    digest: string,
-    size: number,
-    open: () => Promise<Readable>,
-    mountFrom?: string,
-  ): Promise<"mounted" | "pushed">;
+  putBlob(digest: string, size: number, open: OpenBlob, mountFrom?: string): Promise<"mounted" | "pushed">;
   /** Stores a manifest under a tag (or under its digest when tag is undefined); returns its digest. */
   putManifest(tag: string | undefined, bytes: Buffer, mediaType: string): Promise<string>;
 }

@@ -5,6 +5,11 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { Digest, Digester } from "../oci/digest.js";
 import { BlobNotFoundError, DigestMismatchError, SizeMismatchError } from "./errors.js";
 
+/** Read size of `chunks`: 1 MiB, as for `reader`. */
+const CHUNK_SIZE = 1024 * 1024;
+/** Buffers per `chunks` reader: two in the consumer's hands at most, two spare. */
+const CHUNK_RING = 4;
+
 export interface Expected {
   digest: Digest;
   /** When known, a longer or shorter stream is refused. */
@@ -47,6 +52,32 @@ export class ContentStore {
   async reader(digest: Digest, start = 0): Promise<ReadStream> {
     if (!(await this.has(digest))) throw new BlobNotFoundError(digest.toString());
     return createReadStream(this.blobPath(digest), { start, highWaterMark: 1024 * 1024 });
+  }
+
+  /**
+   * A committed blob as chunks read into a ring of CHUNK_RING buffers filled in turn, for a
+   * consumer that hands each chunk to the kernel before it takes the next (undici's request
+   * body writer: it writes a chunk to the socket and waits for 'drain' whenever the socket holds
+   * more than its 16 KiB high-water mark, so once chunk n+1 is asked for, chunk n-1 has left the
+   * process). A chunk stays untouched until CHUNK_RING - 1 more have been taken. Reusing the
+   * buffers saves what fresh 1 MiB buffers cost per chunk: page faults and garbage collection,
+   * about a fifth of a push's CPU.
+   */
+  async *chunks(digest: Digest): AsyncGenerator<Buffer> {
+    const handle = await open(this.blobPath(digest), "r").catch((err: NodeJS.ErrnoException) => {
+      throw err.code === "ENOENT" ? new BlobNotFoundError(digest.toString()) : err;
+    });
+    try {
+      const ring = Array.from({ length: CHUNK_RING }, () => Buffer.allocUnsafeSlow(CHUNK_SIZE));
+      for (let i = 0; ; i++) {
+        const buffer = ring[i % CHUNK_RING]!;
+        const { bytesRead } = await handle.read(buffer, 0, CHUNK_SIZE, null);
+        if (bytesRead === 0) return;
+        yield bytesRead === CHUNK_SIZE ? buffer : buffer.subarray(0, bytesRead);
+      }
+    } finally {
+      await handle.close();
+    }
   }
 
   /** A small committed blob (a manifest or config) whole. */

@@ -1,4 +1,4 @@
-import type { ImageSink } from "../content/source.js";
+import type { ImageSink, OpenBlob } from "../content/source.js";
 import { compressStream } from "../layer/compression.js";
 import { Digest } from "../oci/digest.js";
 import { type ImageManifest, parseImageConfig, parseManifest } from "../oci/manifest.js";
@@ -70,7 +70,9 @@ export async function exportImage(
     const digest = Digest.parse(desc.digest);
     const from = opts.mountSources?.(desc.digest)[0];
     if (isLayer) report({ id, status: "Pushing", current: 0, total: desc.size });
-    const how = await sink.putBlob(desc.digest, desc.size, () => store.content.reader(digest), from);
+    const open: OpenBlob = async (o) =>
+      o?.reusedBuffers ? store.content.chunks(digest) : store.content.reader(digest);
+    const how = await sink.putBlob(desc.digest, desc.size, open, from);
     if (isLayer) {
       report(how === "mounted" ? { id, status: "Mounted from", detail: from } : { id, status: "Pushed" });
     }

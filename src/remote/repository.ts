@@ -1,6 +1,6 @@
 import { Readable } from "node:stream";
 import type { Dispatcher } from "undici";
-import type { ImageSink, ImageSource, SourceBlob, SourceManifest } from "../content/source.js";
+import type { ImageSink, ImageSource, OpenBlob, SourceBlob, SourceManifest } from "../content/source.js";
 import { Digest, digestOf } from "../oci/digest.js";
 import { MANIFEST_MEDIA_TYPES } from "../oci/media-types.js";
 import { urls } from "../registry/routes.js";
@@ -151,7 +151,7 @@ export class RemoteRepository implements ImageSource, ImageSink {
   async putBlob(
     digest: string,
     size: number,
-    open: () => Promise<Readable>,
+    open: OpenBlob,
     mountFrom?: string,
   ): Promise<"mounted" | "pushed"> {
     const query = mountFrom
@@ -180,7 +180,8 @@ export class RemoteRepository implements ImageSource, ImageSink {
         "Content-Length": String(size),
         "Content-Range": `0-${Math.max(0, size - 1)}`,
       },
-      body: size > 0 ? await open() : "",
+      // undici writes each chunk to the socket before it takes the next: buffers may be reused.
+      body: size > 0 ? await open({ reusedBuffers: true }) : "",
       scope,
       streaming: true,
     });

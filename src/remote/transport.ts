@@ -46,7 +46,8 @@ export type RequestOptions = {
   method: Dispatcher.HttpMethod;
   path: string;
   headers?: Record<string, string>;
-  body?: Dispatcher.DispatchOptions["body"];
+  /** undici also takes an async iterable (its docs list it; its types do not yet). */
+  body?: Dispatcher.DispatchOptions["body"] | AsyncIterable<Uint8Array>;
   /** What the request needs of the token service; a cross-repository mount needs two repositories. */
   scope?: Scope | Scope[];
   /** A body that cannot be sent twice: the request is authorised before it is sent. */
@@ -205,7 +206,7 @@ export class RegistryTransport {
         path: url.pathname + url.search,
         method: opts.method,
         headers,
-        body: opts.body,
+        body: opts.body as Dispatcher.DispatchOptions["body"],
         headersTimeout: 60_000,
         bodyTimeout: 120_000,
       });
