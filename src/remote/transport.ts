@@ -1,10 +1,11 @@
 import { STATUS_CODES } from "node:http";
 import { rootCertificates } from "node:tls";
-import { Agent, type Dispatcher, interceptors } from "undici";
+import type { Dispatcher } from "undici";
 import type { Credentials } from "../credentials/docker-config.js";
 import { DEFAULT_REGISTRY } from "../oci/reference.js";
 import { LoginError, NetworkError, RemoteError } from "./errors.js";
 import type { TlsTrust } from "./tls-trust.js";
+import { Agent, redirect } from "./undici-agent.js";
 
 export type { Credentials };
 
@@ -55,14 +56,14 @@ export type RequestOptions = {
 };
 
 const AGENT_OPTIONS = { connections: 16, keepAliveTimeout: 30_000, pipelining: 1 };
-const sharedAgent = new Agent(AGENT_OPTIONS).compose(interceptors.redirect({ maxRedirections: 5 }));
+const sharedAgent = new Agent(AGENT_OPTIONS).compose(redirect({ maxRedirections: 5 }));
 
 /** A pool of its own for a registry with extra CAs: Node's `ca` replaces the system roots, so add them back. */
 function agentTrusting(tls: TlsTrust): Dispatcher {
   return new Agent({
     ...AGENT_OPTIONS,
     connect: { ca: [...rootCertificates, ...tls.ca.map((c) => c.toString())], cert: tls.cert, key: tls.key },
-  }).compose(interceptors.redirect({ maxRedirections: 5 }));
+  }).compose(redirect({ maxRedirections: 5 }));
 }
 
 /** Whether Docker would talk plain HTTP to this registry by default: localhost and loopback. */
