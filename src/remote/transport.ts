@@ -102,6 +102,7 @@ export class RegistryTransport {
   private challenge?: Challenge | null;
   private readonly tokens = new Map<string, Token>();
   private credentials?: Promise<Credentials | undefined>;
+  private pinging?: Promise<void>;
   private readonly agent: Dispatcher;
 
   constructor(
@@ -113,7 +114,13 @@ export class RegistryTransport {
   }
 
   async request(opts: RequestOptions): Promise<Dispatcher.ResponseData> {
-    if (opts.streaming && this.challenge === undefined) await this.ping();
+    // One GET /v2/ for all the uploads that start together.
+    if (opts.streaming && this.challenge === undefined) {
+      this.pinging ??= this.ping().finally(() => {
+        this.pinging = undefined;
+      });
+      await this.pinging;
+    }
     let auth = await this.authorization(opts.scope, false);
     for (let attempt = 0; ; attempt++) {
       const res = await this.send(opts, auth?.header);
