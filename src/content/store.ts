@@ -48,10 +48,10 @@ export class ContentStore {
     return (await this.size(digest)) !== undefined;
   }
 
-  /** A stream of a committed blob, from byte `start`. */
-  async reader(digest: Digest, start = 0): Promise<ReadStream> {
+  /** A stream of a committed blob, from byte `start`, read `chunkSize` bytes at a time. */
+  async reader(digest: Digest, start = 0, chunkSize = 1024 * 1024): Promise<ReadStream> {
     if (!(await this.has(digest))) throw new BlobNotFoundError(digest.toString());
-    return createReadStream(this.blobPath(digest), { start, highWaterMark: 1024 * 1024 });
+    return createReadStream(this.blobPath(digest), { start, highWaterMark: chunkSize });
   }
 
   /**

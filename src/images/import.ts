@@ -275,7 +275,9 @@ async function unpackInto(
     const diff = join(tmp, "diff");
     await mkdir(diff);
     const result = await unpackLayer({
-      source: await store.content.reader(Digest.parse(layer.digest)),
+      // Small reads: zlib decompresses each chunk whole before backpressure applies, so a 1 MiB
+      // chunk of a text-heavy layer became ~5 MiB held per layer in flight.
+      source: await store.content.reader(Digest.parse(layer.digest), 0, 128 * 1024),
       dest: diff,
       expectedDiffId: diffId,
       mediaType: layer.mediaType,
