@@ -1,8 +1,8 @@
-import { Command } from "commander";
 import { loadArchive } from "../archive/load.js";
 import { type SaveItem, saveImages, saveImagesToFile } from "../archive/save.js";
 import { resolveLocalImage } from "../images/resolve.js";
 import { familiarString } from "../oci/reference.js";
+import { Command } from "./commander.js";
 import { withContext } from "./context.js";
 
 export function saveCommand(): Command {

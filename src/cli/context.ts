@@ -117,7 +117,7 @@ function loadClientConfig(root: string): ClientConfig {
  */
 // biome-ignore lint/suspicious/noExplicitAny: commander passes positional arguments of any shape
 export function withContext<A extends any[]>(fn: (ctx: CliContext, ...args: A) => Promise<void>) {
-  return async function (this: import("commander").Command, ...args: A): Promise<void> {
+  return async function (this: import("./commander.js").Command, ...args: A): Promise<void> {
     const ctx = new CliContext(this.optsWithGlobals() as GlobalFlags);
     try {
       await fn(ctx, ...args);

@@ -1,7 +1,7 @@
-import { Command } from "commander";
 import { parsePlatform } from "../oci/platform.js";
 import { parseReference } from "../oci/reference.js";
 import { copyImage } from "../remote/copy.js";
+import { Command } from "./commander.js";
 import { withContext } from "./context.js";
 
 export function copyCommand(): Command {

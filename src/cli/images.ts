@@ -1,7 +1,7 @@
-import { Command } from "commander";
 import { imageHistory, inspectImage } from "../images/describe.js";
 import { listImages, parseImageFilters } from "../images/list.js";
 import { resolveLocalImage } from "../images/resolve.js";
+import { Command } from "./commander.js";
 import { withContext } from "./context.js";
 import { humanSize, timeAgo, truncateId } from "./format/units.js";
 import { printInspect, printRows } from "./output.js";

@@ -1,7 +1,7 @@
-import { Command } from "commander";
 import { type Credentials, hostnameOf, INDEX_SERVER } from "../credentials/docker-config.js";
 import { LoginError, NetworkError } from "../remote/errors.js";
 import { RegistryTransport } from "../remote/transport.js";
+import { Command } from "./commander.js";
 import { type CliContext, withContext } from "./context.js";
 import { openPrompter } from "./prompt.js";
 

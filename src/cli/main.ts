@@ -1,5 +1,5 @@
-import { Command, CommanderError } from "commander";
 import { InvalidReferenceError } from "../oci/errors.js";
+import { Command, CommanderError } from "./commander.js";
 
 type Loader = () => Promise<Command>;
 

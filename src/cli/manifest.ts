@@ -1,4 +1,3 @@
-import { Command } from "commander";
 import { type ListEntry, ManifestLists } from "../images/manifest-lists.js";
 import type { Descriptor } from "../oci/descriptor.js";
 import { Digest } from "../oci/digest.js";
@@ -7,6 +6,7 @@ import { MediaTypes } from "../oci/media-types.js";
 import type { Platform } from "../oci/platform.js";
 import { formatReference, parseReference, type Reference } from "../oci/reference.js";
 import { copyImage } from "../remote/copy.js";
+import { Command } from "./commander.js";
 import { type CliContext, withContext } from "./context.js";
 
 export function manifestCommand(): Command {

@@ -1,8 +1,8 @@
-import { Command } from "commander";
 import { importImage } from "../images/import.js";
 import { type Platform, parsePlatform } from "../oci/platform.js";
 import { familiarName, formatReference, parseReference, type Reference, withTag } from "../oci/reference.js";
 import { RemoteError } from "../remote/errors.js";
+import { Command } from "./commander.js";
 import { type CliContext, withContext } from "./context.js";
 import { ProgressPrinter } from "./progress.js";
 

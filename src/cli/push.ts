@@ -1,7 +1,7 @@
-import { Command } from "commander";
 import { exportImage } from "../images/export.js";
 import { repositoryOf } from "../images/resolve.js";
 import { familiarName, formatReference, parseReference, type Reference, withTag } from "../oci/reference.js";
+import { Command } from "./commander.js";
 import { type CliContext, withContext } from "./context.js";
 import { ProgressPrinter } from "./progress.js";
 

@@ -1,11 +1,11 @@
 import { resolve } from "node:path";
-import { Command } from "commander";
 import { pino } from "pino";
 import { createAuthServices } from "../registry/auth-setup.js";
 import { loadConfig, parseAddr, parseDuration, validateConfig } from "../registry/config.js";
 import { RegistryServer } from "../registry/server.js";
 import { loadTlsCredentials } from "../registry/tls-config.js";
 import { FilesystemDriver } from "../storage/filesystem.js";
+import { Command } from "./commander.js";
 
 interface ServeFlags {
   addr?: string;

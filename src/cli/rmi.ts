@@ -1,6 +1,6 @@
 import { createInterface } from "node:readline/promises";
-import { Command } from "commander";
 import { pruneImages, type RemoveEvent, removeImage } from "../images/remove.js";
+import { Command } from "./commander.js";
 import { withContext } from "./context.js";
 import { humanSize } from "./format/units.js";
 

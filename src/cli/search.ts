@@ -1,6 +1,6 @@
-import { Command } from "commander";
 import { DEFAULT_REGISTRY } from "../oci/reference.js";
 import { searchRegistry } from "../remote/search.js";
+import { Command } from "./commander.js";
 import { withContext } from "./context.js";
 import { ellipsis } from "./format/units.js";
 import { printRows } from "./output.js";

@@ -1,6 +1,6 @@
-import { Command } from "commander";
 import { repositoryOf, resolveLocalImage } from "../images/resolve.js";
 import { parseReference } from "../oci/reference.js";
+import { Command } from "./commander.js";
 import { withContext } from "./context.js";
 
 export function tagCommand(name = "tag"): Command {

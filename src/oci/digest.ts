@@ -1,4 +1,4 @@
-import { createHash, type Hash } from "node:crypto";
+import type { Hash } from "node:crypto";
 import { Transform, type TransformCallback } from "node:stream";
 import { InvalidDigestError } from "./errors.js";
 
@@ -93,7 +93,9 @@ export class Digester {
 
   constructor(algorithm: DigestAlgorithm = "sha256") {
     this.algorithm = checkAlgorithm(algorithm);
-    this.#hash = createHash(this.algorithm);
+    // node:crypto is loaded on first use: commands that only read the image store never hash,
+    // and loading it costs every start ~5 ms.
+    this.#hash = process.getBuiltinModule("node:crypto").createHash(this.algorithm);
   }
 
   update(chunk: Uint8Array): this {
