@@ -1,5 +1,6 @@
+import { BerthError } from "../errors.js";
 /** An archive that cannot be loaded: not a tar, no manifest.json or index.json, a missing member… */
-export class ArchiveError extends Error {
+export class ArchiveError extends BerthError {
   override readonly name = "ArchiveError";
-  readonly code = "ARCHIVE_INVALID";
+  override readonly code = "ARCHIVE_INVALID";
 }

@@ -1,7 +1,8 @@
+import { BerthError } from "../errors.js";
 /** The bytes that arrived do not hash to the digest they were fetched or loaded under. */
-export class DigestMismatchError extends Error {
+export class DigestMismatchError extends BerthError {
   override readonly name = "DigestMismatchError";
-  readonly code = "DIGEST_MISMATCH";
+  override readonly code = "DIGEST_MISMATCH";
   constructor(
     readonly expected: string,
     readonly actual: string,
@@ -11,9 +12,9 @@ export class DigestMismatchError extends Error {
 }
 
 /** The content was longer or shorter than the size it was announced with. */
-export class SizeMismatchError extends Error {
+export class SizeMismatchError extends BerthError {
   override readonly name = "SizeMismatchError";
-  readonly code = "SIZE_MISMATCH";
+  override readonly code = "SIZE_MISMATCH";
   constructor(
     readonly digest: string,
     readonly expected: number,
@@ -23,9 +24,9 @@ export class SizeMismatchError extends Error {
   }
 }
 
-export class BlobNotFoundError extends Error {
+export class BlobNotFoundError extends BerthError {
   override readonly name = "BlobNotFoundError";
-  readonly code = "BLOB_NOT_FOUND";
+  override readonly code = "BLOB_NOT_FOUND";
   constructor(readonly digest: string) {
     super(`blob not found in the local store: ${digest}`);
   }

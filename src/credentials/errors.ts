@@ -1,7 +1,8 @@
+import { BerthError } from "../errors.js";
 /** A credentials file (docker's config.json, a containers auth.json) that cannot be read or written. */
-export class CredentialsFileError extends Error {
+export class CredentialsFileError extends BerthError {
   override readonly name = "CredentialsFileError";
-  readonly code = "CREDENTIALS_FILE";
+  override readonly code = "CREDENTIALS_FILE";
   constructor(
     readonly file: string,
     reason: string,
@@ -11,9 +12,9 @@ export class CredentialsFileError extends Error {
 }
 
 /** A docker-credential-NAME helper that failed; worded as docker words it. */
-export class CredentialHelperError extends Error {
+export class CredentialHelperError extends BerthError {
   override readonly name = "CredentialHelperError";
-  readonly code = "CREDENTIAL_HELPER";
+  override readonly code = "CREDENTIAL_HELPER";
   constructor(
     readonly helper: string,
     readonly action: string,

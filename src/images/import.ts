@@ -4,6 +4,7 @@ import { dirname, join } from "node:path";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import type { ImageSource } from "../content/source.js";
+import { BerthError } from "../errors.js";
 import { decompressStream, detectCompression, peek } from "../layer/compression.js";
 import { DiffIdMismatchError } from "../layer/errors.js";
 import { unpackLayer } from "../layer/unpack.js";
@@ -49,9 +50,9 @@ export interface ImportResult {
   manifest: string;
 }
 
-export class PlatformNotFoundError extends Error {
+export class PlatformNotFoundError extends BerthError {
   override readonly name = "PlatformNotFoundError";
-  readonly code = "PLATFORM_NOT_FOUND";
+  override readonly code = "PLATFORM_NOT_FOUND";
   constructor(
     readonly wanted: Platform,
     readonly available: Platform[],

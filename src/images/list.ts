@@ -1,3 +1,4 @@
+import { BerthError } from "../errors.js";
 import { Digest } from "../oci/digest.js";
 import { parseImageConfig } from "../oci/manifest.js";
 import { familiarName, parseReference } from "../oci/reference.js";
@@ -21,9 +22,9 @@ export interface ImageFilters {
   label?: string[];
 }
 
-export class InvalidFilterError extends Error {
+export class InvalidFilterError extends BerthError {
   override readonly name = "InvalidFilterError";
-  readonly code = "INVALID_FILTER";
+  override readonly code = "INVALID_FILTER";
 }
 
 /** Parses docker's `--filter key=value` flags for images. */

@@ -1,5 +1,6 @@
 import { mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import { BerthError } from "../errors.js";
 import type { Descriptor } from "../oci/descriptor.js";
 import { formatReference, parseReference } from "../oci/reference.js";
 
@@ -10,7 +11,7 @@ export interface ListEntry {
   descriptor: Descriptor;
 }
 
-export class NoSuchManifestListError extends Error {
+export class NoSuchManifestListError extends BerthError {
   override readonly name = "NoSuchManifestListError";
   constructor(readonly list: string) {
     super(`No such manifest: ${list}`);

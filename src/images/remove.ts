@@ -1,4 +1,5 @@
 import { rm } from "node:fs/promises";
+import { BerthError } from "../errors.js";
 import { Digest } from "../oci/digest.js";
 import { familiarString, parseReference } from "../oci/reference.js";
 import type { LocalStore } from "./local-store.js";
@@ -6,9 +7,9 @@ import { resolveLocalImage } from "./resolve.js";
 
 export type RemoveEvent = { Untagged: string } | { Deleted: string };
 
-export class ImageConflictError extends Error {
+export class ImageConflictError extends BerthError {
   override readonly name = "ImageConflictError";
-  readonly code = "CONFLICT";
+  override readonly code = "CONFLICT";
 }
 
 export interface RemoveOptions {

@@ -1,17 +1,18 @@
+import { BerthError } from "../errors.js";
 import { parseReference, type Reference } from "../oci/reference.js";
 import type { ImageDb } from "./db.js";
 
-export class NoSuchImageError extends Error {
+export class NoSuchImageError extends BerthError {
   override readonly name = "NoSuchImageError";
-  readonly code = "NO_SUCH_IMAGE";
+  override readonly code = "NO_SUCH_IMAGE";
   constructor(readonly input: string) {
     super(`No such image: ${input}`);
   }
 }
 
-export class AmbiguousImageError extends Error {
+export class AmbiguousImageError extends BerthError {
   override readonly name = "AmbiguousImageError";
-  readonly code = "AMBIGUOUS_IMAGE";
+  override readonly code = "AMBIGUOUS_IMAGE";
   constructor(readonly input: string) {
     super(`multiple IDs found with provided prefix: ${input}`);
   }

@@ -1,7 +1,8 @@
+import { BerthError } from "../errors.js";
 /** The uncompressed layer does not hash to the diff_id the image config names. */
-export class DiffIdMismatchError extends Error {
+export class DiffIdMismatchError extends BerthError {
   override readonly name = "DiffIdMismatchError";
-  readonly code = "DIFF_ID_MISMATCH";
+  override readonly code = "DIFF_ID_MISMATCH";
   constructor(
     readonly expected: string,
     readonly actual: string,
@@ -11,9 +12,9 @@ export class DiffIdMismatchError extends Error {
 }
 
 /** A layer entry that would write outside the layer directory, or through a link. */
-export class UnsafeLayerError extends Error {
+export class UnsafeLayerError extends BerthError {
   override readonly name = "UnsafeLayerError";
-  readonly code = "UNSAFE_LAYER";
+  override readonly code = "UNSAFE_LAYER";
   constructor(
     readonly entry: string,
     readonly reason: string,
@@ -23,15 +24,15 @@ export class UnsafeLayerError extends Error {
 }
 
 /** The layer is not a readable tar (bad checksum, cut off, an unsupported entry kind). */
-export class CorruptLayerError extends Error {
+export class CorruptLayerError extends BerthError {
   override readonly name = "CorruptLayerError";
-  readonly code = "CORRUPT_LAYER";
+  override readonly code = "CORRUPT_LAYER";
 }
 
 /** A program the layer code runs (zstd, mknod, setfattr, getfattr) is not installed. */
-export class MissingToolError extends Error {
+export class MissingToolError extends BerthError {
   override readonly name = "MissingToolError";
-  readonly code = "MISSING_TOOL";
+  override readonly code = "MISSING_TOOL";
   constructor(
     readonly tool: string,
     readonly debianPackage: string,

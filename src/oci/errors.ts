@@ -1,12 +1,13 @@
+import { BerthError } from "../errors.js";
 /**
  * The errors the OCI model throws. Each carries a stable `code` so callers (the registry's error
  * table, the CLI) can branch without parsing messages; the codes of the first five are the
  * distribution-spec error codes they map to.
  */
 
-export class InvalidDigestError extends Error {
+export class InvalidDigestError extends BerthError {
   override readonly name = "InvalidDigestError";
-  readonly code = "DIGEST_INVALID";
+  override readonly code = "DIGEST_INVALID";
 
   constructor(
     readonly input: string,
@@ -17,9 +18,9 @@ export class InvalidDigestError extends Error {
 }
 
 /** Worded like Docker's own errors ("invalid reference format: ..."), which users already know. */
-export class InvalidReferenceError extends Error {
+export class InvalidReferenceError extends BerthError {
   override readonly name = "InvalidReferenceError";
-  readonly code = "INVALID_REFERENCE";
+  override readonly code = "INVALID_REFERENCE";
 
   constructor(
     readonly input: string,
@@ -29,9 +30,9 @@ export class InvalidReferenceError extends Error {
   }
 }
 
-export class InvalidNameError extends Error {
+export class InvalidNameError extends BerthError {
   override readonly name = "InvalidNameError";
-  readonly code = "NAME_INVALID";
+  override readonly code = "NAME_INVALID";
 
   constructor(
     readonly input: string,
@@ -41,9 +42,9 @@ export class InvalidNameError extends Error {
   }
 }
 
-export class InvalidTagError extends Error {
+export class InvalidTagError extends BerthError {
   override readonly name = "InvalidTagError";
-  readonly code = "TAG_INVALID";
+  override readonly code = "TAG_INVALID";
 
   constructor(
     readonly input: string,
@@ -53,9 +54,9 @@ export class InvalidTagError extends Error {
   }
 }
 
-export class InvalidManifestError extends Error {
+export class InvalidManifestError extends BerthError {
   override readonly name = "InvalidManifestError";
-  readonly code = "MANIFEST_INVALID";
+  override readonly code = "MANIFEST_INVALID";
 
   constructor(
     message: string,
@@ -65,9 +66,9 @@ export class InvalidManifestError extends Error {
   }
 }
 
-export class InvalidPlatformError extends Error {
+export class InvalidPlatformError extends BerthError {
   override readonly name = "InvalidPlatformError";
-  readonly code = "PLATFORM_INVALID";
+  override readonly code = "PLATFORM_INVALID";
 
   constructor(
     readonly input: string,

@@ -1,5 +1,6 @@
 import { readFile } from "node:fs/promises";
 import { parse as parseYaml } from "yaml";
+import { BerthError } from "../errors.js";
 import { type AuthConfig, defaultAuthConfig, parseAuthConfig } from "./auth-config.js";
 import { parseTlsSection, type TlsConfig } from "./tls-config.js";
 
@@ -24,7 +25,7 @@ export const DEFAULT_CONFIG: RegistryConfig = {
 
 const LOG_LEVELS = new Set(["trace", "debug", "info", "warn", "error", "fatal", "silent"]);
 
-export class ConfigError extends Error {
+export class ConfigError extends BerthError {
   override readonly name = "ConfigError";
 }
 

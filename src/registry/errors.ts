@@ -1,3 +1,4 @@
+import { BerthError } from "../errors.js";
 /**
  * The distribution spec's error codes with their HTTP statuses, in one table (as distribution's
  * errcode package keeps them). Handlers and the repository layer throw RegistryError; the server
@@ -29,14 +30,14 @@ export const ErrorCodes = {
 
 export type ErrorCode = keyof typeof ErrorCodes;
 
-export class RegistryError extends Error {
+export class RegistryError extends BerthError {
   override readonly name = "RegistryError";
   readonly status: number;
   /** Extra response headers, e.g. Range on a 416 or WWW-Authenticate on a 401. */
   headers: Record<string, string> = {};
 
   constructor(
-    readonly code: ErrorCode,
+    override readonly code: ErrorCode,
     message?: string,
     readonly detail?: unknown,
     status?: number,

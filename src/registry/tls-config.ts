@@ -1,5 +1,6 @@
 import { createPrivateKey, type KeyObject, X509Certificate } from "node:crypto";
 import { readFile } from "node:fs/promises";
+import { BerthError } from "../errors.js";
 
 /** The registry config's `tls` section: PEM files for the certificate (chain) and its private key. */
 export interface TlsConfig {
@@ -13,7 +14,7 @@ export interface TlsCredentials {
   key: Buffer;
 }
 
-export class TlsConfigError extends Error {
+export class TlsConfigError extends BerthError {
   override readonly name = "TlsConfigError";
 }
 

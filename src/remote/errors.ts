@@ -1,11 +1,12 @@
+import { BerthError } from "../errors.js";
 /** An error answer from a registry, parsed from the distribution spec's error body. */
-export class RemoteError extends Error {
+export class RemoteError extends BerthError {
   override readonly name = "RemoteError";
   /** The registry's own words, without the context the message adds. */
   readonly reason: string;
   constructor(
     readonly status: number,
-    readonly code: string,
+    override readonly code: string,
     message: string,
     readonly detail?: unknown,
     reason?: string,
@@ -35,9 +36,9 @@ export class RemoteError extends Error {
 }
 
 /** A registry could not be reached, or the connection broke. */
-export class NetworkError extends Error {
+export class NetworkError extends BerthError {
   override readonly name = "NetworkError";
-  readonly code = "NETWORK";
+  override readonly code = "NETWORK";
   constructor(
     readonly url: string,
     cause: unknown,
@@ -47,7 +48,7 @@ export class NetworkError extends Error {
 }
 
 /** A login the registry refused; the message is the part docker prints after "Error response from daemon: ". */
-export class LoginError extends Error {
+export class LoginError extends BerthError {
   override readonly name = "LoginError";
-  readonly code = "LOGIN";
+  override readonly code = "LOGIN";
 }

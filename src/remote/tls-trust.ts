@@ -1,5 +1,6 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { BerthError } from "../errors.js";
 
 /** Extra TLS settings for one registry: CAs to trust besides the system's, and a client certificate. */
 export interface TlsTrust {
@@ -8,7 +9,7 @@ export interface TlsTrust {
   key?: Buffer;
 }
 
-export class CertsDirError extends Error {
+export class CertsDirError extends BerthError {
   override readonly name = "CertsDirError";
 }
 

@@ -1,4 +1,5 @@
 import type { Readable } from "node:stream";
+import { BerthError } from "../errors.js";
 
 /**
  * The registry's storage driver: a handful of verbs over a tree of slash-separated paths
@@ -52,17 +53,17 @@ export interface FileWriter {
   close(): Promise<void>;
 }
 
-export class PathNotFoundError extends Error {
+export class PathNotFoundError extends BerthError {
   override readonly name = "PathNotFoundError";
-  readonly code = "PATH_NOT_FOUND";
+  override readonly code = "PATH_NOT_FOUND";
   constructor(readonly path: string) {
     super(`path not found: ${path}`);
   }
 }
 
-export class InvalidPathError extends Error {
+export class InvalidPathError extends BerthError {
   override readonly name = "InvalidPathError";
-  readonly code = "INVALID_PATH";
+  override readonly code = "INVALID_PATH";
   constructor(readonly path: string) {
     super(`invalid storage path: ${JSON.stringify(path)}`);
   }
