@@ -1,8 +1,8 @@
 /**
- * Builds the test images once with ../shared/fixtures/make-images.sh (buildah, root) into
- * .fixtures/images, or with --big into .fixtures/images-big (benchmarks). Skips the work when
- * the script has not changed since the last build; builds into a temporary directory and renames
- * it into place, so an interrupted run never leaves half a fixture set.
+ * Builds the test images once with scripts/make-images.sh (buildah, root) into .fixtures/images,
+ * or with --big into .fixtures/images-big (benchmarks). Skips the work when the script has not
+ * changed since the last build; builds into a temporary directory and renames it into place, so
+ * an interrupted run never leaves half a fixture set.
  */
 import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
@@ -12,12 +12,7 @@ import { fileURLToPath } from "node:url";
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 const big = process.argv.includes("--big");
-const shared = process.env.BERTH_SHARED ?? resolve(repo, "../shared");
-const script = join(shared, "fixtures/make-images.sh");
-if (!existsSync(script)) {
-  console.error(`fixtures: ${script} not found (set BERTH_SHARED to the shared/ directory)`);
-  process.exit(1);
-}
+const script = join(repo, "scripts/make-images.sh");
 const target = join(repo, ".fixtures", big ? "images-big" : "images");
 const stamp = createHash("sha256")
   .update(readFileSync(script))

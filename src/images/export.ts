@@ -119,8 +119,11 @@ async function manifestFor(
           .map(async (b) => ((await store.content.has(Digest.parse(b.digest))) ? b : undefined)),
       )
     ).filter((b) => b !== undefined);
+    // The asked-for compression if a blob has it, else the plain tar (to compress), else any.
     let blob =
-      present.find((b) => !compression || layerCompression(b.mediaType) === compression) ?? present[0];
+      present.find((b) => !compression || layerCompression(b.mediaType) === compression) ??
+      present.find((b) => layerCompression(b.mediaType) === "none") ??
+      present[0];
     if (!blob) {
       throw new Error(
         `layer ${diffId} of image ${imageId} has no blob in the content store (it exists only unpacked); it cannot be pushed yet`,

@@ -157,7 +157,7 @@ for (const peerName of ["distribution", "berth"] as const) {
           "sh",
           [
             "-c",
-            "openssl enc -aes-256-ctr -pbkdf2 -pass pass:fixture -nosalt < /dev/zero 2>/dev/null | head -c 8388608",
+            `openssl enc -aes-256-ctr -nosalt -K ${"0".repeat(63)}1 -iv ${"0".repeat(32)} < /dev/zero 2>/dev/null | head -c 8388608`,
           ],
           {
             maxBuffer: 16 * 1024 * 1024,
