@@ -2,6 +2,7 @@ import { resolve } from "node:path";
 import { pino } from "pino";
 import { createAuthServices } from "../registry/auth-setup.js";
 import { loadConfig, parseAddr, parseDuration, validateConfig } from "../registry/config.js";
+import { EmbeddedMetadata } from "../registry/metadata/embedded.js";
 import { RegistryServer } from "../registry/server.js";
 import { loadTlsCredentials } from "../registry/tls-config.js";
 import { FilesystemDriver } from "../storage/filesystem.js";
@@ -40,8 +41,10 @@ async function serve(flags: ServeFlags): Promise<void> {
   const root = resolve(cfg.root);
   const tls = cfg.tls ? await loadTlsCredentials(cfg.tls) : undefined;
   const auth = await createAuthServices(cfg.auth, root, log);
+  const driver = new FilesystemDriver(root);
   const server = new RegistryServer({
-    driver: new FilesystemDriver(root),
+    driver,
+    metadata: new EmbeddedMetadata(driver),
     log,
     deleteEnabled: cfg.delete.enabled,
     uploadMaxAgeMs: parseDuration(cfg.uploads.maxAge),

@@ -4,6 +4,7 @@ import type { Logger } from "pino";
 import { validateRepositoryName } from "../oci/reference.js";
 import type { StorageDriver } from "../storage/driver.js";
 import { type AuthServices, authorize, OPEN_GRANT } from "./authorize.js";
+import { toRegistryError } from "./error-map.js";
 import { RegistryError } from "./errors.js";
 import { deleteBlob, getBlob } from "./handlers/blobs.js";
 import { listCatalog } from "./handlers/catalog.js";
@@ -15,13 +16,14 @@ import { serveToken } from "./handlers/token.js";
 import { cancelUpload, finishUpload, patchUpload, startUpload, uploadStatus } from "./handlers/uploads.js";
 import { type Context, type RegistryOptions, sendError, sendJson } from "./http.js";
 import { Listener } from "./listener.js";
+import type { RegistryMetadata } from "./metadata/metadata.js";
 import { matchRoute, type RouteMatch } from "./routes.js";
-import { RegistryStore } from "./store.js";
+import { createServices, type RegistryServices } from "./services/registry-services.js";
 import type { TlsCredentials } from "./tls-config.js";
-import { UploadManager } from "./uploads.js";
 
 export interface RegistryServerOptions extends RegistryOptions {
   driver: StorageDriver;
+  metadata: RegistryMetadata;
   log: Logger;
   /** Uploads older than this are purged; 0 disables purging. */
   uploadMaxAgeMs: number;
@@ -62,8 +64,7 @@ const handlers: Record<string, Partial<Record<string, Handler>>> = {
 
 /** The registry: an HTTP server speaking the OCI distribution protocol over a storage driver. */
 export class RegistryServer {
-  readonly store: RegistryStore;
-  readonly uploads: UploadManager;
+  readonly services: RegistryServices;
   private readonly server: Listener;
   private readonly log: Logger;
   private purgeTimer?: NodeJS.Timeout;
@@ -72,8 +73,7 @@ export class RegistryServer {
 
   constructor(private readonly options: RegistryServerOptions) {
     this.log = options.log;
-    this.store = new RegistryStore(options.driver);
-    this.uploads = new UploadManager(options.driver, this.store);
+    this.services = createServices(options.driver, options.metadata);
     this.server = new Listener((req, res) => void this.handle(req, res), {
       tls: options.tls,
       keepAliveTimeoutMs: 65_000,
@@ -81,7 +81,6 @@ export class RegistryServer {
   }
 
   async listen(host: string, port: number): Promise<AddressInfo> {
-    await this.store.listRepositories();
     const address = await this.server.listen(host, port);
     if (this.options.uploadMaxAgeMs > 0) {
       this.purgeTimer = setInterval(() => void this.purgeUploads(), this.options.uploadPurgeIntervalMs);
@@ -93,8 +92,7 @@ export class RegistryServer {
 
   async purgeUploads(): Promise<number> {
     try {
-      const repos = await this.uploads.repositoriesWithUploads();
-      const purged = await this.uploads.purge(this.options.uploadMaxAgeMs, repos);
+      const purged = await this.services.uploads.purge(this.options.uploadMaxAgeMs);
       if (purged > 0) this.log.info({ purged }, "purged expired uploads");
       return purged;
     } catch (err) {
@@ -134,8 +132,7 @@ export class RegistryServer {
         req,
         res,
         query,
-        store: this.store,
-        uploads: this.uploads,
+        services: this.services,
         options: this.options,
         log: this.log,
         mayPull: OPEN_GRANT.mayPull,
@@ -180,17 +177,4 @@ function checkName(name: string): void {
   } catch (err) {
     throw new RegistryError("NAME_INVALID", (err as Error).message, { name });
   }
-}
-
-function toRegistryError(err: unknown): RegistryError {
-  if (err instanceof RegistryError) return err;
-  const code = (err as { code?: string }).code;
-  if (
-    code === "ECONNRESET" ||
-    code === "ERR_STREAM_PREMATURE_CLOSE" ||
-    (err as Error).message === "aborted"
-  ) {
-    return new RegistryError("BLOB_UPLOAD_INVALID", "the request body ended early", undefined, 400);
-  }
-  return new RegistryError("UNKNOWN", (err as Error).message ?? String(err));
 }

@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import type { FileHandle } from "node:fs/promises";
-import { lstat, mkdir, open, readdir, readFile, rename, rm, stat } from "node:fs/promises";
+import { lstat, mkdir, open, readdir, readFile, rename, rm, stat, utimes } from "node:fs/promises";
 import path from "node:path";
 import { Readable } from "node:stream";
 import {
@@ -153,6 +153,21 @@ export class FilesystemDriver implements StorageDriver {
       await rename(from, to);
     } catch (err) {
       throw translate(err, source);
+    }
+  }
+
+  /**
+   * Sets an object's modification time to now: the filesystem setup's record of a blob's or a
+   * link's last use, which garbage collection compares with its grace period. Throws
+   * PathNotFoundError, so touching is also an atomic "still there?" check.
+   */
+  async touch(p: string): Promise<void> {
+    const full = this.#resolve(p);
+    const now = new Date();
+    try {
+      await utimes(full, now, now);
+    } catch (err) {
+      throw translate(err, p);
     }
   }
 

@@ -280,8 +280,13 @@ describe("registry API", () => {
       const missing = sha256("no such layer");
       const body = Buffer.from(img.manifest.toString().replace(img.layer, missing));
       const res = await putManifest(base, "incomplete", "v1", body);
-      assert.equal(res.status, 404);
+      // distribution's status for MANIFEST_BLOB_UNKNOWN (errcode.ErrorCodeManifestBlobUnknown) is 400.
+      assert.equal(res.status, 400);
       assert.equal(errorCode(res), "MANIFEST_BLOB_UNKNOWN");
+      assert.equal(
+        res.json<{ errors: { detail: { digest: string } }[] }>().errors[0]!.detail.digest,
+        missing,
+      );
       assert.equal((await call(base, "GET", "/v2/incomplete/manifests/v1")).status, 404);
       assert.equal((await call(base, "GET", `/v2/incomplete/manifests/${sha256(body)}`)).status, 404);
       // Blobs from another repository do not count either.
@@ -345,6 +350,41 @@ describe("registry API", () => {
       }
     });
 
+    test("GET and HEAD of a reference that is neither a tag nor a digest are 404 MANIFEST_UNKNOWN", async () => {
+      const img = await makeImage(base, "badref", "refs");
+      await putManifest(base, "badref", "v1", img.manifest);
+      const refs = [
+        "-bad",
+        ".hidden",
+        "a".repeat(129),
+        "sha256:abc",
+        "md5:0123",
+        `sha256:${"G".repeat(64)}`,
+        "sha256:",
+      ];
+      for (const ref of refs) {
+        const get = await call(base, "GET", `/v2/badref/manifests/${ref}`);
+        assert.equal(get.status, 404, ref);
+        assert.equal(errorCode(get), "MANIFEST_UNKNOWN", ref);
+        const head = await call(base, "HEAD", `/v2/badref/manifests/${ref}`);
+        assert.equal(head.status, 404, ref);
+        assert.equal(head.body.length, 0, ref);
+      }
+      // Writing or deleting under such a reference is the client's mistake, as before.
+      assert.equal(
+        errorCode(await putManifest(base, "badref", "sha256:abc", img.manifest)),
+        "DIGEST_INVALID",
+      );
+      assert.equal(errorCode(await putManifest(base, "badref", "-bad", img.manifest)), "TAG_INVALID");
+      assert.equal(
+        errorCode(await call(base, "DELETE", "/v2/badref/manifests/sha256:abc")),
+        "DIGEST_INVALID",
+      );
+      // A valid tag that is not there is unknown too, and the real one still reads.
+      assert.equal(errorCode(await call(base, "GET", "/v2/badref/manifests/v2")), "MANIFEST_UNKNOWN");
+      assert.equal((await call(base, "GET", "/v2/badref/manifests/v1")).status, 200);
+    });
+
     test("the Accept header is honoured: an OCI manifest is not served to a Docker-only client", async () => {
       const img = await makeImage(base, "negotiate", "five");
       await putManifest(base, "negotiate", "v1", img.manifest);
@@ -385,6 +425,7 @@ describe("registry API", () => {
         }),
       );
       const early = await putManifest(base, "multi", "v1", index, OCI_INDEX);
+      assert.equal(early.status, 400);
       assert.equal(errorCode(early), "MANIFEST_BLOB_UNKNOWN");
       await putManifest(base, "multi", amd.digest, amd.manifest);
       await putManifest(base, "multi", arm.digest, arm.manifest);

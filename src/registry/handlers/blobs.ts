@@ -1,11 +1,11 @@
 import { pipeline } from "node:stream/promises";
 import { RegistryError } from "../errors.js";
-import { API_VERSION_HEADER, type Context, parseRange, send } from "../http.js";
-import { parseDigestParam } from "../store.js";
+import { API_VERSION_HEADER, type Context, parseDigestParam, parseRange, send } from "../http.js";
 
 export async function getBlob(ctx: Context, name: string, rawDigest: string): Promise<void> {
   const digest = parseDigestParam(rawDigest);
-  const size = await ctx.store.repoBlobSize(name, digest);
+  const { blobs } = ctx.services;
+  const size = await blobs.sizeIn(name, digest);
   if (size === undefined) throw new RegistryError("BLOB_UNKNOWN", undefined, { digest: rawDigest });
   const headers: Record<string, string | number> = {
     "Content-Type": "application/octet-stream",
@@ -29,7 +29,7 @@ export async function getBlob(ctx: Context, name: string, rawDigest: string): Pr
     send(ctx, status, headers);
     return;
   }
-  const stream = await ctx.store.openBlob(digest, start, end);
+  const stream = await blobs.open(digest, start, end);
   ctx.res.writeHead(status, { ...API_VERSION_HEADER, ...headers });
   await pipeline(stream, ctx.res);
 }
@@ -38,8 +38,6 @@ export async function deleteBlob(ctx: Context, name: string, rawDigest: string):
   if (!ctx.options.deleteEnabled)
     throw new RegistryError("UNSUPPORTED", "deletes are disabled on this registry");
   const digest = parseDigestParam(rawDigest);
-  if (!(await ctx.store.unlinkBlob(name, digest))) {
-    throw new RegistryError("BLOB_UNKNOWN", undefined, { digest: rawDigest });
-  }
+  await ctx.services.blobs.unlink(name, digest);
   send(ctx, 202, { "Docker-Content-Digest": digest.toString(), "Content-Length": 0 });
 }
