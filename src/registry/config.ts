@@ -10,6 +10,7 @@ export interface RegistryConfig {
   log: { level: string };
   delete: { enabled: boolean };
   uploads: { maxAge: string; purgeInterval: string };
+  gc: { interval: string; grace: string; deleteUntagged: boolean };
   tls?: TlsConfig;
   auth: AuthConfig;
 }
@@ -20,6 +21,7 @@ export const DEFAULT_CONFIG: RegistryConfig = {
   log: { level: "info" },
   delete: { enabled: true },
   uploads: { maxAge: "168h", purgeInterval: "1h" },
+  gc: { interval: "1h", grace: "1h", deleteUntagged: false },
   auth: defaultAuthConfig(),
 };
 
@@ -46,7 +48,7 @@ export function mergeConfig(raw: unknown, source = "config"): RegistryConfig {
     throw new ConfigError(`${source}: the config must be a mapping`);
   }
   const r = raw as Record<string, unknown>;
-  const known = new Set(["addr", "root", "log", "delete", "uploads", "tls", "auth"]);
+  const known = new Set(["addr", "root", "log", "delete", "uploads", "gc", "tls", "auth"]);
   for (const key of Object.keys(r)) {
     if (!known.has(key)) throw new ConfigError(`${source}: unknown key "${key}"`);
   }
@@ -66,6 +68,20 @@ export function mergeConfig(raw: unknown, source = "config"): RegistryConfig {
   if (uploads.purgeInterval !== undefined) {
     cfg.uploads.purgeInterval = str(uploads.purgeInterval, "uploads.purgeInterval", source);
   }
+  const gc = section(r.gc, "gc", source);
+  for (const key of Object.keys(gc)) {
+    if (!["interval", "grace", "deleteUntagged"].includes(key)) {
+      throw new ConfigError(`${source}: unknown key "gc.${key}"`);
+    }
+  }
+  if (gc.interval !== undefined) cfg.gc.interval = str(gc.interval, "gc.interval", source);
+  if (gc.grace !== undefined) cfg.gc.grace = str(gc.grace, "gc.grace", source);
+  if (gc.deleteUntagged !== undefined) {
+    if (typeof gc.deleteUntagged !== "boolean") {
+      throw new ConfigError(`${source}: gc.deleteUntagged must be true or false`);
+    }
+    cfg.gc.deleteUntagged = gc.deleteUntagged;
+  }
   cfg.tls = parseTlsSection(r.tls, source);
   cfg.auth = parseAuthConfig(r.auth, source);
   validateConfig(cfg, source);
@@ -79,6 +95,8 @@ export function validateConfig(cfg: RegistryConfig, source = "config"): void {
   }
   parseDuration(cfg.uploads.maxAge);
   parseDuration(cfg.uploads.purgeInterval);
+  parseDuration(cfg.gc.interval);
+  parseDuration(cfg.gc.grace);
 }
 
 /** "HOST:PORT", "[v6]:PORT" or ":PORT" (all interfaces). */

@@ -4,8 +4,10 @@ import type { Logger } from "pino";
 import { validateRepositoryName } from "../oci/reference.js";
 import type { StorageDriver } from "../storage/driver.js";
 import { type AuthServices, authorize, OPEN_GRANT } from "./authorize.js";
+import { GcLockedError } from "./domain-errors.js";
 import { toRegistryError } from "./error-map.js";
 import { RegistryError } from "./errors.js";
+import { collectGarbage, type GcReport } from "./gc/collector.js";
 import { deleteBlob, getBlob } from "./handlers/blobs.js";
 import { listCatalog } from "./handlers/catalog.js";
 import { deleteManifest, getManifest, putManifest } from "./handlers/manifests.js";
@@ -28,6 +30,8 @@ export interface RegistryServerOptions extends RegistryOptions {
   /** Uploads older than this are purged; 0 disables purging. */
   uploadMaxAgeMs: number;
   uploadPurgeIntervalMs: number;
+  /** Scheduled garbage collection; interval 0 disables it. */
+  gc?: { intervalMs: number; graceMs: number; deleteUntagged: boolean };
   /** How long in-flight requests may take to finish on shutdown before connections are cut. */
   shutdownTimeoutMs?: number;
   /** Authentication and access control; undefined: every request is allowed. */
@@ -68,6 +72,8 @@ export class RegistryServer {
   private readonly server: Listener;
   private readonly log: Logger;
   private purgeTimer?: NodeJS.Timeout;
+  private gcTimer?: NodeJS.Timeout;
+  private gcRunning?: Promise<unknown>;
   private inFlight = 0;
   private drained?: () => void;
 
@@ -87,7 +93,36 @@ export class RegistryServer {
       this.purgeTimer.unref();
       void this.purgeUploads();
     }
+    const gc = this.options.gc;
+    if (gc && gc.intervalMs > 0) {
+      this.gcTimer = setInterval(() => void this.scheduledGc(), gc.intervalMs);
+      this.gcTimer.unref();
+    }
     return address;
+  }
+
+  /** One scheduled collection; another replica's collection in progress is not an error. */
+  async scheduledGc(): Promise<GcReport | undefined> {
+    const gc = this.options.gc;
+    if (!gc || this.gcRunning) return undefined;
+    const run = collectGarbage(this.services, {
+      dryRun: false,
+      deleteUntagged: gc.deleteUntagged,
+      graceMs: gc.graceMs,
+      wait: false,
+      log: this.log,
+    });
+    this.gcRunning = run.catch(() => {});
+    try {
+      return await run;
+    } catch (err) {
+      if (err instanceof GcLockedError)
+        this.log.info({ reason: err.message }, "scheduled garbage collection skipped");
+      else this.log.error({ err }, "scheduled garbage collection failed");
+      return undefined;
+    } finally {
+      this.gcRunning = undefined;
+    }
   }
 
   async purgeUploads(): Promise<number> {
@@ -104,6 +139,7 @@ export class RegistryServer {
   /** Stops accepting connections and waits for in-flight requests to finish (up to the timeout). */
   async close(): Promise<void> {
     if (this.purgeTimer) clearInterval(this.purgeTimer);
+    if (this.gcTimer) clearInterval(this.gcTimer);
     const closed = this.server.close();
     this.server.closeIdleConnections();
     if (this.inFlight > 0) {
@@ -117,6 +153,7 @@ export class RegistryServer {
     }
     this.server.closeAllConnections();
     await closed;
+    await this.gcRunning;
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {

@@ -5,7 +5,19 @@ import { PathNotFoundError } from "../../storage/driver.js";
 import type { FilesystemDriver } from "../../storage/filesystem.js";
 import { BlobUnknownError, ManifestBlobUnknownError, UploadBusyError } from "../domain-errors.js";
 import { layout, RESERVED_DIRS } from "../layout.js";
-import type { RegistryMetadata, Release, RevisionRecord, UploadSessionRef } from "./metadata.js";
+import { acquireFileLock } from "./file-lock.js";
+import type {
+  RegistryMetadata,
+  Release,
+  RevisionRecord,
+  StoredBlob,
+  UploadSessionRef,
+  UsedEntry,
+} from "./metadata.js";
+
+const ALGORITHMS = ["sha256", "sha512"] as const;
+/** Where a collection parks what it is about to delete (see removeIfUnused). */
+const TRASH = "/gc-trash";
 
 /**
  * Metadata kept inside the filesystem driver's tree as distribution lays it out (link files for
@@ -194,19 +206,149 @@ export class EmbeddedMetadata implements RegistryMetadata {
     return out;
   }
 
+  // ---- garbage collection ------------------------------------------------------------------
+
+  async acquireGcLock(wait: boolean): Promise<Release> {
+    const release = await acquireFileLock(`${this.driver.rootDirectory}/gc.lock`, wait);
+    try {
+      await this.recoverTrash();
+    } catch (err) {
+      await release();
+      throw err;
+    }
+    return release;
+  }
+
+  gcRepositories(): Promise<string[]> {
+    return this.walkRepositories(layout.repositories(), "", "_manifests", "_layers", "_uploads");
+  }
+
+  async gcTags(repository: string): Promise<Map<string, Digest>> {
+    const out = new Map<string, Digest>();
+    for (const tag of await listOrEmpty(this.driver, layout.tagsDir(repository))) {
+      const target = await this.resolveTag(repository, tag);
+      if (target) out.set(tag, target);
+    }
+    return out;
+  }
+
+  gcRevisions(repository: string): Promise<UsedEntry[]> {
+    return this.usedLinks(
+      (d) => layout.revisionLink(repository, d),
+      `${layout.manifestsDir(repository)}/revisions`,
+    );
+  }
+
+  gcLayerLinks(repository: string): Promise<UsedEntry[]> {
+    return this.usedLinks((d) => layout.layerLink(repository, d), `${layout.repository(repository)}/_layers`);
+  }
+
+  async gcBlobs(): Promise<StoredBlob[]> {
+    const out: StoredBlob[] = [];
+    for (const algorithm of ALGORITHMS) {
+      for (const prefix of await listOrEmpty(this.driver, `/blobs/${algorithm}`)) {
+        for (const hex of await listOrEmpty(this.driver, `/blobs/${algorithm}/${prefix}`)) {
+          if (!Digest.isValid(`${algorithm}:${hex}`)) continue;
+          const digest = Digest.parse(`${algorithm}:${hex}`);
+          const info = await statOrUndefined(this.driver, layout.blobData(digest));
+          if (info && !info.isDir) out.push({ digest, size: info.size, lastUsed: info.modTime });
+        }
+      }
+    }
+    return out;
+  }
+
+  async removeRevisionIfUnused(repository: string, digest: Digest, cutoff: Date): Promise<boolean> {
+    if (!(await this.removeIfUnused(layout.revisionLink(repository, digest), cutoff))) return false;
+    await deleteIfExists(this.driver, layout.revisionDir(repository, digest));
+    const bytes = await this.driver.getContent(layout.blobData(digest)).catch(() => undefined);
+    const subject = bytes ? subjectOf(bytes) : undefined;
+    if (subject) await deleteIfExists(this.driver, layout.referrerEntry(repository, subject, digest));
+    return true;
+  }
+
+  async removeLayerLinkIfUnused(repository: string, digest: Digest, cutoff: Date): Promise<boolean> {
+    if (!(await this.removeIfUnused(layout.layerLink(repository, digest), cutoff))) return false;
+    await deleteIfExists(this.driver, layout.layerLinkDir(repository, digest));
+    return true;
+  }
+
+  async removeBlobIfUnused(digest: Digest, cutoff: Date): Promise<number | undefined> {
+    const size = (await statOrUndefined(this.driver, layout.blobData(digest)))?.size;
+    if (size === undefined || !(await this.removeIfUnused(layout.blobData(digest), cutoff))) return undefined;
+    await deleteIfExists(this.driver, layout.blobData(digest).slice(0, -"/data".length));
+    this.sizes.delete(digest.toString());
+    return size;
+  }
+
   async close(): Promise<void> {}
 
-  /** Repositories under `path` that have a `marker` directory (_manifests or _uploads). */
-  async walkRepositories(path: string, prefix: string, marker: string): Promise<string[]> {
+  /**
+   * The filesystem's conditional delete. The entry is renamed aside (atomic: a touch after this
+   * fails, so the user of the entry reports it gone), then its modification time is read again:
+   * a touch that landed between the first look and the rename shows there, and the entry is put
+   * back. A crash in between leaves the entry in the trash, named by its path, and the next
+   * collection puts back what was used since and deletes the rest.
+   */
+  private async removeIfUnused(path: string, cutoff: Date): Promise<boolean> {
+    const before = await statOrUndefined(this.driver, path);
+    if (!before || before.isDir || before.modTime >= cutoff) return false;
+    const parked = `${TRASH}/${Buffer.from(path).toString("base64url")}`;
+    try {
+      await this.driver.move(path, parked);
+    } catch (err) {
+      if (err instanceof PathNotFoundError) return false;
+      throw err;
+    }
+    const after = await this.driver.stat(parked);
+    if (after.modTime >= cutoff) {
+      await this.driver.move(parked, path);
+      return false;
+    }
+    await this.driver.delete(parked);
+    return true;
+  }
+
+  private async recoverTrash(): Promise<void> {
+    for (const name of await listOrEmpty(this.driver, TRASH)) {
+      const parked = `${TRASH}/${name}`;
+      const path = Buffer.from(name, "base64url").toString("utf8");
+      const info = await statOrUndefined(this.driver, parked);
+      // Used within the last hour before the crash: put back; the next collection judges it again.
+      if (info && Date.now() - info.modTime.getTime() < 3_600_000 && path.startsWith("/")) {
+        await this.driver.move(parked, path);
+      } else {
+        await deleteIfExists(this.driver, parked);
+      }
+    }
+  }
+
+  private async usedLinks(linkOf: (d: Digest) => string, dir: string): Promise<UsedEntry[]> {
+    const out: UsedEntry[] = [];
+    for (const algorithm of ALGORITHMS) {
+      for (const hex of await listOrEmpty(this.driver, `${dir}/${algorithm}`)) {
+        if (!Digest.isValid(`${algorithm}:${hex}`)) continue;
+        const digest = Digest.parse(`${algorithm}:${hex}`);
+        const info = await statOrUndefined(this.driver, linkOf(digest));
+        if (info && !info.isDir) out.push({ digest, lastUsed: info.modTime });
+      }
+    }
+    return out;
+  }
+
+  /** Repositories under `path` that have one of the `markers` directories (_manifests, _uploads…). */
+  async walkRepositories(path: string, prefix: string, ...markers: string[]): Promise<string[]> {
     const children = await listOrEmpty(this.driver, path);
     const found: string[] = [];
-    if (prefix && children.includes(marker)) found.push(prefix);
+    if (prefix && markers.some((m) => children.includes(m))) found.push(prefix);
     for (const child of children) {
       if (RESERVED_DIRS.has(child) || child.startsWith(".")) continue;
       const childPath = `${path}/${child}`;
       const info = await statOrUndefined(this.driver, childPath);
       if (!info?.isDir) continue;
-      found.push(...(await this.walkRepositories(childPath, prefix ? `${prefix}/${child}` : child, marker)));
+      found.push(
+        ...(await this.walkRepositories(childPath, prefix ? `${prefix}/${child}` : child, ...markers)),
+      );
     }
     return found;
   }

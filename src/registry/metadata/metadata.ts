@@ -24,6 +24,16 @@ export interface UploadSessionRef {
   startedAt: Date;
 }
 
+/** Something garbage collection may remove, with its last use. */
+export interface UsedEntry {
+  digest: Digest;
+  lastUsed: Date;
+}
+
+export interface StoredBlob extends UsedEntry {
+  size: number;
+}
+
 /** Releases a lock; idempotent. */
 export type Release = () => Promise<void>;
 
@@ -82,6 +92,32 @@ export interface RegistryMetadata {
   /** Forgets an upload session (its data is the caller's to delete). */
   removeUpload(repository: string, uuid: string): Promise<void>;
   uploadsStartedBefore(cutoff: Date): Promise<UploadSessionRef[]>;
+
+  // ---- garbage collection ------------------------------------------------------------------
+  // Each remove*IfUnused is a conditional delete: it removes the entry only if it was last used
+  // before `cutoff`, atomically with respect to the use that putRevision, linkBlob and commitBlob
+  // make, so a push racing a collection either sees the entry gone (and says so) or keeps it.
+
+  /**
+   * The registry's one GC lock, held until released (or until the holder dies). With `wait`
+   * false, throws GcLockedError when another collection holds it; with `wait`, waits for it.
+   */
+  acquireGcLock(wait: boolean): Promise<Release>;
+  /** Every repository with manifests, links or uploads. */
+  gcRepositories(): Promise<string[]>;
+  /** Every tag of a repository and its target. */
+  gcTags(repository: string): Promise<Map<string, Digest>>;
+  gcRevisions(repository: string): Promise<UsedEntry[]>;
+  gcLayerLinks(repository: string): Promise<UsedEntry[]>;
+  gcBlobs(): Promise<StoredBlob[]>;
+  removeRevisionIfUnused(repository: string, digest: Digest, cutoff: Date): Promise<boolean>;
+  removeLayerLinkIfUnused(repository: string, digest: Digest, cutoff: Date): Promise<boolean>;
+  /** Removes the blob's bytes (through `removeData`) and record; the size freed, or undefined when kept. */
+  removeBlobIfUnused(
+    digest: Digest,
+    cutoff: Date,
+    removeData: () => Promise<void>,
+  ): Promise<number | undefined>;
 
   close(): Promise<void>;
 }
