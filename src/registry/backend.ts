@@ -1,23 +1,85 @@
+import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import type { Logger } from "pino";
 import type { StorageDriver } from "../storage/driver.js";
 import { FilesystemDriver } from "../storage/filesystem.js";
-import type { RegistryConfig } from "./config.js";
+import { S3Driver } from "../storage/s3.js";
+import { ConfigError, type RegistryConfig } from "./config.js";
 import { EmbeddedMetadata } from "./metadata/embedded.js";
 import type { RegistryMetadata } from "./metadata/metadata.js";
+import { PostgresMetadata } from "./metadata/postgres.js";
 
 export interface Backend {
   driver: StorageDriver;
   metadata: RegistryMetadata;
-  /** Where this replica keeps its own files (a generated token key): the root. */
+  /** This replica's own directory (a generated token key when nothing shares one): the root. */
   root: string;
+  /** Blob GETs redirect to the object store instead of streaming (storage.s3.redirect). */
+  blobRedirect?: (path: string) => Promise<string>;
   close(): Promise<void>;
 }
 
-/** The storage driver and metadata store a config names: the filesystem with embedded metadata by default. */
-export async function openBackend(cfg: RegistryConfig, _log: Logger): Promise<Backend> {
+/**
+ * The storage driver and metadata store a config names: the filesystem with embedded metadata by
+ * default (zero setup), or S3 (or the filesystem) with PostgreSQL for several replicas.
+ */
+export async function openBackend(cfg: RegistryConfig, log: Logger): Promise<Backend> {
   const root = resolve(cfg.root);
-  const driver = new FilesystemDriver(root);
-  const metadata = new EmbeddedMetadata(driver);
-  return { driver, metadata, root, close: () => metadata.close() };
+  const s3 = cfg.storage.s3;
+  let driver: StorageDriver;
+  let closeDriver = async () => {};
+  let blobRedirect: Backend["blobRedirect"];
+  if (s3) {
+    let ca: string | undefined;
+    if (s3.tls.ca) {
+      ca = await readFile(s3.tls.ca, "utf8").catch((err: Error) => {
+        throw new ConfigError(`storage.s3.tls.ca: cannot read ${s3.tls.ca}: ${err.message}`);
+      });
+    }
+    const s3Driver = new S3Driver({
+      ...s3,
+      ...(ca ? { ca } : {}),
+      insecureSkipVerify: s3.tls.insecureSkipVerify,
+    });
+    await s3Driver.open();
+    driver = s3Driver;
+    closeDriver = () => s3Driver.close();
+    if (s3.redirect) blobRedirect = (path) => s3Driver.presignedGetUrl(path);
+    log.info(
+      { endpoint: s3.endpoint ?? "aws", bucket: s3.bucket, redirect: s3.redirect },
+      "object storage ready",
+    );
+  } else {
+    driver = new FilesystemDriver(root);
+  }
+  let metadata: RegistryMetadata;
+  const pg = cfg.metadata.postgres;
+  if (pg) {
+    metadata = await PostgresMetadata.open(pg);
+    log.info({ postgres: redactUrl(pg.url) }, "shared metadata ready");
+  } else if (driver instanceof FilesystemDriver) {
+    metadata = new EmbeddedMetadata(driver);
+  } else {
+    throw new ConfigError("object storage needs metadata.postgres");
+  }
+  return {
+    driver,
+    metadata,
+    root,
+    ...(blobRedirect ? { blobRedirect } : {}),
+    close: async () => {
+      await metadata.close();
+      await closeDriver();
+    },
+  };
+}
+
+function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = "***";
+    return u.toString();
+  } catch {
+    return "(invalid url)";
+  }
 }

@@ -1,3 +1,4 @@
+import { StorageUnavailableError } from "../storage/driver.js";
 import {
   BackendUnavailableError,
   BlobUnknownError,
@@ -51,6 +52,11 @@ export function toRegistryError(err: unknown): RegistryError {
   if (err instanceof BodyIncompleteError) return new RegistryError("BLOB_UPLOAD_INVALID", err.message);
   if (err instanceof BackendUnavailableError) {
     return new RegistryError("UNAVAILABLE", err.message, { backend: err.backend }).withHeaders({
+      "Retry-After": "1",
+    });
+  }
+  if (err instanceof StorageUnavailableError) {
+    return new RegistryError("UNAVAILABLE", err.message, { backend: "storage" }).withHeaders({
       "Retry-After": "1",
     });
   }

@@ -6,6 +6,8 @@ import type { RegistryServices } from "./services/registry-services.js";
 
 export interface RegistryOptions {
   deleteEnabled: boolean;
+  /** A presigned URL for a blob's storage path: blob GETs answer 307 to it (storage.s3.redirect). */
+  blobRedirect?: (path: string) => Promise<string>;
 }
 
 /** What every handler gets: the request, its parsed URL parts and the registry's services. */

@@ -195,7 +195,14 @@ export class RegistryServer {
       await handler(ctx, match);
     } catch (err) {
       const regErr = toRegistryError(err);
-      if (regErr.status >= 500) this.log.error({ err, method: req.method, path }, "request failed");
+      if (regErr.status === 503) {
+        this.log.warn(
+          { method: req.method, path, reason: regErr.message },
+          "backend unavailable: answered 503",
+        );
+      } else if (regErr.status >= 500) {
+        this.log.error({ err, method: req.method, path }, "request failed");
+      }
       sendError(res, req, regErr);
     } finally {
       if (this.log.isLevelEnabled("debug")) {

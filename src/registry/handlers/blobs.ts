@@ -1,6 +1,7 @@
 import { pipeline } from "node:stream/promises";
 import { RegistryError } from "../errors.js";
 import { API_VERSION_HEADER, type Context, parseDigestParam, parseRange, send } from "../http.js";
+import { layout } from "../layout.js";
 
 export async function getBlob(ctx: Context, name: string, rawDigest: string): Promise<void> {
   const digest = parseDigestParam(rawDigest);
@@ -27,6 +28,12 @@ export async function getBlob(ctx: Context, name: string, rawDigest: string): Pr
   headers["Content-Length"] = end - start + 1;
   if (ctx.req.method === "HEAD" || size === 0) {
     send(ctx, status, headers);
+    return;
+  }
+  if (ctx.options.blobRedirect && !range) {
+    // As distribution's `redirect` option: the client fetches the bytes from the object store.
+    const location = await ctx.options.blobRedirect(layout.blobData(digest));
+    send(ctx, 307, { Location: location, "Docker-Content-Digest": digest.toString(), "Content-Length": 0 });
     return;
   }
   const stream = await blobs.open(digest, start, end);
