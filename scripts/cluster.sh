@@ -3,6 +3,8 @@
 #   scripts/cluster.sh up DIR [--replicas N]   single-node Ceph (mon + memstore OSD + radosgw),
 #                                              PostgreSQL 15, N Berth replicas (default 2), haproxy
 #   scripts/cluster.sh down DIR                stops everything `up` started in DIR
+#   scripts/cluster.sh kill DIR PART           SIGKILLs one part (postgres, radosgw, replica-K), and
+#   scripts/cluster.sh start DIR PART          starts it again as `up` did (for fault tests)
 # Every port is picked at random among free ones; everything listens on 127.0.0.1 only. `up` waits
 # until every part answers, writes DIR/config.yaml (the replicas' shared config) and DIR/s3.env,
 # keeps replica K's own files under DIR/replica-K/, and prints `registry=HOST:PORT` (haproxy) and
@@ -69,8 +71,41 @@ wait_http() { # URL SECONDS WHAT [PIDFILE LOGFILE]
 start_bg() { # PIDFILE LOGFILE CMD...
   local pidfile=$1 logfile=$2
   shift 2
-  setsid "$@" >"$logfile" 2>&1 </dev/null &
+  setsid "$@" >>"$logfile" 2>&1 </dev/null &
   echo $! >"$pidfile"
+  # How to start it again (`start DIR PART`).
+  printf '%q ' "$logfile" "$@" >"${pidfile%pid}cmd"
+}
+
+part_pidfile() {
+  case $1 in
+    replica-[0-9]*) echo "$dir/$1/pid" ;;
+    postgres | radosgw | haproxy | ceph-osd | ceph-mon) echo "$dir/$1.pid" ;;
+    *) die "unknown part $1 (postgres, radosgw, haproxy, replica-K)" ;;
+  esac
+}
+
+kill_part() {
+  local pidfile
+  pidfile=$(part_pidfile "$1")
+  [ -f "$pidfile" ] || die "$1 is not running"
+  local pid
+  pid=$(cat "$pidfile")
+  kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true
+  for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
+  rm -f "$pidfile"
+}
+
+start_part() {
+  local pidfile cmdfile
+  pidfile=$(part_pidfile "$1")
+  cmdfile=${pidfile%pid}cmd
+  [ -f "$cmdfile" ] || die "$1 was never started here"
+  if [ -f "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null; then die "$1 is running"; fi
+  # PostgreSQL refuses to start over the lock file a killed server left.
+  [ "$1" != postgres ] || rm -f "$dir/postgres/data/postmaster.pid"
+  eval "start_bg $(printf '%q' "$pidfile") $(cat "$cmdfile")"
+  echo "$1 pid=$(cat "$pidfile")"
 }
 
 up() {
@@ -279,13 +314,16 @@ down() {
   rm -f "$dir/config.yaml"
 }
 
+usage="usage: scripts/cluster.sh up DIR [--replicas N] | down DIR | kill DIR PART | start DIR PART"
 cmd=${1:-}
 dir=${2:-}
-[ -n "$cmd" ] && [ -n "$dir" ] || die "usage: scripts/cluster.sh up DIR [--replicas N] | down DIR"
+[ -n "$cmd" ] && [ -n "$dir" ] || die "$usage"
 dir=$(mkdir -p "$dir" && cd "$dir" && pwd)
 shift 2
 case $cmd in
   up) up "$@" ;;
   down) down ;;
-  *) die "usage: scripts/cluster.sh up DIR [--replicas N] | down DIR" ;;
+  kill) kill_part "${1:?$usage}" ;;
+  start) start_part "${1:?$usage}" ;;
+  *) die "$usage" ;;
 esac
