@@ -1,7 +1,8 @@
-import { readFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { repoRoot } from "./fixtures.js";
-import { run, runOk, tempDir } from "./processes.js";
+import { run, runOk } from "./processes.js";
 
 export interface Cluster {
   dir: string;
@@ -20,12 +21,15 @@ const script = () => join(repoRoot(), "scripts/cluster.sh");
 
 /** Brings up scripts/cluster.sh once for the calling test file, which takes it down in its `after`. */
 export async function startCluster(replicas: number): Promise<Cluster> {
-  const dir = await tempDir("berth-cluster-");
+  // Not a tempDir(): those are removed by an after hook that may run before ours, and the pid
+  // files `down` needs are in here.
+  const dir = await mkdtemp(join(tmpdir(), "berth-cluster-"));
   let up: Awaited<ReturnType<typeof run>>;
   try {
     up = await runOk("bash", [script(), "up", dir, "--replicas", String(replicas)]);
   } catch (err) {
     await run("bash", [script(), "down", dir]);
+    await rm(dir, { recursive: true, force: true });
     throw err;
   }
   let stopped = false;
@@ -44,6 +48,7 @@ export async function startCluster(replicas: number): Promise<Cluster> {
       if (stopped) return;
       stopped = true;
       await run("bash", [script(), "down", dir]);
+      await rm(dir, { recursive: true, force: true });
     },
   };
   for (const line of up.stdout.split("\n")) {
