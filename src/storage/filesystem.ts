@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import { readFileSync, statSync } from "node:fs";
 import type { FileHandle } from "node:fs/promises";
 import { lstat, mkdir, open, readdir, readFile, rename, rm, stat, utimes } from "node:fs/promises";
 import path from "node:path";
@@ -154,6 +155,34 @@ export class FilesystemDriver implements StorageDriver {
     } catch (err) {
       throw translate(err, source);
     }
+  }
+
+  /**
+   * The content of a small object read synchronously, or undefined when it is missing. For the
+   * registry's link files (tens of bytes, in the page cache): a synchronous read takes a few
+   * microseconds where an asynchronous one makes four thread-pool round trips, and reading them
+   * on every request is what lets several processes share a root without caches.
+   */
+  readSmallSync(p: string): Buffer | undefined {
+    const full = this.#resolve(p);
+    try {
+      return readFileSync(full);
+    } catch (err) {
+      if (translate(err, p, "EISDIR") instanceof PathNotFoundError) return undefined;
+      throw err;
+    }
+  }
+
+  /** Whether a file (not a directory) exists, checked synchronously; see readSmallSync. */
+  isFileSync(p: string): boolean {
+    const full = this.#resolve(p);
+    return statSync(full, { throwIfNoEntry: false })?.isFile() ?? false;
+  }
+
+  /** Whether a directory exists, checked synchronously; see readSmallSync. */
+  isDirectorySync(p: string): boolean {
+    const full = this.#resolve(p);
+    return statSync(full, { throwIfNoEntry: false })?.isDirectory() ?? false;
   }
 
   /**

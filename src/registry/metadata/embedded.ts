@@ -51,7 +51,7 @@ export class EmbeddedMetadata implements RegistryMetadata {
   }
 
   async repositoryBlobSize(repository: string, digest: Digest): Promise<number | undefined> {
-    if (!(await exists(this.driver, layout.layerLink(repository, digest)))) return undefined;
+    if (!this.driver.isFileSync(layout.layerLink(repository, digest))) return undefined;
     const known = this.sizes.get(digest.toString());
     return known ?? (await this.blobSize(digest));
   }
@@ -67,8 +67,8 @@ export class EmbeddedMetadata implements RegistryMetadata {
     return true;
   }
 
-  revisionExists(repository: string, digest: Digest): Promise<boolean> {
-    return exists(this.driver, layout.revisionLink(repository, digest));
+  async revisionExists(repository: string, digest: Digest): Promise<boolean> {
+    return this.driver.isFileSync(layout.revisionLink(repository, digest));
   }
 
   async putRevision(repository: string, record: RevisionRecord, tag?: string): Promise<void> {
@@ -110,14 +110,8 @@ export class EmbeddedMetadata implements RegistryMetadata {
   }
 
   async resolveTag(repository: string, tag: string): Promise<Digest | undefined> {
-    let link: string;
-    try {
-      link = (await this.driver.getContent(layout.tagLink(repository, tag))).toString("utf8").trim();
-    } catch (err) {
-      if (err instanceof PathNotFoundError) return undefined;
-      throw err;
-    }
-    return Digest.isValid(link) ? Digest.parse(link) : undefined;
+    const link = this.driver.readSmallSync(layout.tagLink(repository, tag))?.toString("utf8").trim();
+    return link !== undefined && Digest.isValid(link) ? Digest.parse(link) : undefined;
   }
 
   async deleteTag(repository: string, tag: string): Promise<boolean> {
@@ -127,12 +121,9 @@ export class EmbeddedMetadata implements RegistryMetadata {
   }
 
   async listTags(repository: string): Promise<string[] | undefined> {
-    if (!(await exists(this.driver, layout.manifestsDir(repository)))) return undefined;
-    const names = await listOrEmpty(this.driver, layout.tagsDir(repository));
-    const live = await Promise.all(
-      names.map(async (tag) => ((await this.resolveTag(repository, tag)) ? tag : undefined)),
-    );
-    return live.filter((tag): tag is string => tag !== undefined).sort();
+    if (!this.driver.isDirectorySync(layout.manifestsDir(repository))) return undefined;
+    // As distribution: a tag is a directory under tags/ (deleting a tag removes its directory).
+    return (await listOrEmpty(this.driver, layout.tagsDir(repository))).sort();
   }
 
   async listRepositories(): Promise<string[]> {
