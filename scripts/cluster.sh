@@ -170,10 +170,14 @@ CONF
   ceph-mon -c "$conf" --mkfs -i a --monmap "$ceph/monmap" --keyring "$ceph/keyring" >/dev/null 2>&1 ||
     die "ceph-mon --mkfs failed"
   start_bg "$dir/ceph-mon.pid" "$ceph/log/mon.out" ceph-mon -c "$conf" -i a -f
-  local osd_id
-  osd_id=$(ceph -c "$conf" --connect-timeout 30 osd create 2>/dev/null) || die "the Ceph monitor did not answer"
+  # The OSD's uuid is given to both: an OSD that made up its own at mkfs is refused at boot
+  # ("wrong fsid") whenever the monitor recorded another, and never comes up.
+  local osd_id osd_uuid
+  osd_uuid=$(cat /proc/sys/kernel/random/uuid)
+  osd_id=$(ceph -c "$conf" --connect-timeout 30 osd create "$osd_uuid" 2>/dev/null) ||
+    die "the Ceph monitor did not answer"
   mkdir -p "$ceph/osd/ceph-$osd_id"
-  ceph-osd -c "$conf" -i "$osd_id" --mkfs >/dev/null 2>&1 || die "ceph-osd --mkfs failed"
+  ceph-osd -c "$conf" -i "$osd_id" --mkfs --osd-uuid "$osd_uuid" >/dev/null 2>&1 || die "ceph-osd --mkfs failed"
   start_bg "$dir/ceph-osd.pid" "$ceph/log/osd.out" ceph-osd -c "$conf" -i "$osd_id" -f
   start_bg "$dir/radosgw.pid" "$ceph/log/rgw.out" radosgw -c "$conf" -n client.rgw.a -f
 
@@ -193,7 +197,16 @@ CONF
   "$PG_BIN/psql" -q -h 127.0.0.1 -p "$pg_port" -U postgres -c "CREATE DATABASE berth" >/dev/null
 
   # ---- S3 user, once radosgw answers ----------------------------------------------------------
-  wait_http "http://127.0.0.1:$rgw_port/" 60 radosgw "$dir/radosgw.pid" "$ceph/log/rgw.out"
+  # radosgw creates its pools on first start, which needs the OSD up: slow on a loaded machine.
+  if ! (wait_http "http://127.0.0.1:$rgw_port/" 120 radosgw "$dir/radosgw.pid" "$ceph/log/rgw.out"); then
+    echo "--- ceph status" >&2
+    timeout 10 ceph -c "$conf" -s >&2 2>&1 || true
+    for f in "$ceph"/log/client.rgw.a.log "$ceph"/log/osd.*.log; do
+      echo "--- $f" >&2
+      tail -n 15 "$f" >&2 2>/dev/null || true
+    done
+    die "radosgw did not come up (logs in $ceph/log)"
+  fi
   local access secret
   access=BERTH$(head -c 8 /dev/urandom | od -An -tx1 | tr -d ' \n' | tr a-f A-F)
   secret=$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')
