@@ -14,6 +14,7 @@
  * bucket, so nothing is there yet. Reads: wrk with 32 connections on a manifest by tag and on
  * tags/list, 4 connections on the largest layer; medians of alternating rounds.
  */
+import { spawn } from "node:child_process";
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
@@ -60,6 +61,7 @@ async function main(): Promise<void> {
     });
   const baseConfig = await readFile(cluster.configFile, "utf8");
   const admin = new pg.Client({ connectionString: env.PG_URL });
+  admin.on("error", () => {});
   await admin.connect();
 
   let distribution: { host: string; stop(): Promise<unknown> } | undefined;
@@ -225,13 +227,23 @@ async function startDistributionS3(env: Record<string, string>, bucket: string) 
   ].join("\n");
   const file = join(await tempDir("distribution-s3-"), "config.yml");
   await writeFile(file, config);
-  const proc = run("docker-registry", ["serve", file]);
-  await waitFor(`http://${host}/v2/`);
+  // This machine sets AWS_CA_BUNDLE, which the Go SDK cannot load into distribution's transport.
+  const { AWS_CA_BUNDLE: _, ...env2 } = process.env;
+  const proc = spawn("docker-registry", ["serve", file], { env: env2, stdio: ["ignore", "ignore", "pipe"] });
+  let stderr = "";
+  proc.stderr.on("data", (d: Buffer) => {
+    stderr += d.toString();
+  });
+  const exited = new Promise((resolve) => proc.on("exit", resolve));
+  await waitFor(`http://${host}/v2/`).catch((err: Error) => {
+    proc.kill("SIGKILL");
+    throw new Error(`${err.message}\n${stderr}`);
+  });
   return {
     host,
     stop: async () => {
-      proc.child.kill("SIGTERM");
-      await proc;
+      proc.kill("SIGTERM");
+      await exited;
     },
   };
 }

@@ -245,9 +245,8 @@ export class S3Driver implements StorageDriver {
   async move(source: string, dest: string): Promise<void> {
     this.#check(source);
     this.#check(dest);
-    const info = await this.headObject(source);
     try {
-      if (info.size <= MAX_COPY) {
+      try {
         await this.client.send(
           new CopyObjectCommand({
             Bucket: this.bucket,
@@ -255,8 +254,11 @@ export class S3Driver implements StorageDriver {
             CopySource: `${this.bucket}/${encodeURIComponent(this.key(source)).replace(/%2F/g, "/")}`,
           }),
         );
-      } else {
-        await this.copyInParts(source, dest, info.size);
+      } catch (err) {
+        // One CopyObject takes at most 5 GiB; bigger objects are copied in parts.
+        const size = (await this.headObject(source)).size;
+        if (size <= MAX_COPY) throw err;
+        await this.copyInParts(source, dest, size);
       }
       await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: this.key(source) }));
     } catch (err) {
@@ -450,6 +452,10 @@ class S3Writer implements FileWriter {
   #tail: Promise<void> = Promise.resolve();
   #uploading: Promise<void> = Promise.resolve();
   #failure: unknown;
+  /** The part number of the pending object this writer started from, if any. */
+  #loadedPending: number | undefined;
+  /** A pending object not fetched yet: a writer that only commits copies it in place server-side. */
+  #remotePending: number | undefined;
 
   constructor(
     private readonly driver: S3Driver,
@@ -477,11 +483,14 @@ class S3Writer implements FileWriter {
 
   /** Continues where the last writer of this path stopped. */
   async resume(): Promise<void> {
-    const progress = await this.progress(true);
+    const progress = await this.progress();
     if (progress) {
       this.#uploadId = progress.uploadId;
       this.#parts = progress.parts;
-      if (progress.pending) this.#push(progress.pending);
+      if (progress.pendingSize > 0) {
+        this.#loadedPending = progress.parts.length + 1;
+        this.#remotePending = this.#loadedPending;
+      }
       this.#size = progress.size;
       return;
     }
@@ -502,7 +511,8 @@ class S3Writer implements FileWriter {
   async progress(
     loadPending = false,
   ): Promise<
-    { uploadId?: string; parts: Part[]; pending?: Buffer; size: number; modTime: Date } | undefined
+    | { uploadId?: string; parts: Part[]; pending?: Buffer; pendingSize: number; size: number; modTime: Date }
+    | undefined
   > {
     const client = this.driver.client;
     const [upload] = await this.driver.uploadsOf(this.key);
@@ -556,6 +566,7 @@ class S3Writer implements FileWriter {
       ...(upload ? { uploadId: upload.uploadId } : {}),
       parts,
       ...(pending ? { pending } : {}),
+      pendingSize,
       size,
       modTime: modTime ?? new Date(0),
     };
@@ -565,6 +576,7 @@ class S3Writer implements FileWriter {
     if (this.#state !== "open") return Promise.reject(new Error(`writer is ${this.#state}: ${this.path}`));
     const step = this.#tail.then(async () => {
       if (this.#failure !== undefined) throw this.#failure;
+      if (this.#remotePending !== undefined) await this.#fetchPending();
       this.#push(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
       this.#size += chunk.byteLength;
       while (this.#buffered >= this.partSize) await this.#sendPart(this.#take(this.partSize));
@@ -582,7 +594,31 @@ class S3Writer implements FileWriter {
     await this.#drain();
     const client = this.driver.client;
     try {
-      if (!this.#uploadId) {
+      if (this.#remotePending !== undefined) {
+        // Only committing: the pending bytes become the object, or its last part, without
+        // passing through this process.
+        const source = `${this.driver.bucket}/${encodeURIComponent(this.pendingKey(this.#remotePending)).replace(/%2F/g, "/")}`;
+        if (!this.#uploadId) {
+          await client.send(
+            new CopyObjectCommand({ Bucket: this.driver.bucket, Key: this.key, CopySource: source }),
+          );
+        } else {
+          const partNumber = this.#parts.length + 1;
+          const res = await client.send(
+            new UploadPartCopyCommand({
+              Bucket: this.driver.bucket,
+              Key: this.key,
+              UploadId: this.#uploadId,
+              PartNumber: partNumber,
+              CopySource: source,
+            }),
+          );
+          this.#parts.push({ PartNumber: partNumber, ETag: res.CopyPartResult!.ETag!, Size: 0 });
+        }
+      }
+      if (this.#remotePending !== undefined && !this.#uploadId) {
+        // Done above.
+      } else if (!this.#uploadId) {
         const body = this.#take(this.#buffered);
         await client.send(
           new PutObjectCommand({
@@ -593,7 +629,9 @@ class S3Writer implements FileWriter {
           }),
         );
       } else {
-        if (this.#buffered > 0 || this.#parts.length === 0) await this.#sendPart(this.#take(this.#buffered));
+        if (this.#remotePending === undefined && (this.#buffered > 0 || this.#parts.length === 0)) {
+          await this.#sendPart(this.#take(this.#buffered));
+        }
         await this.#uploading;
         await client.send(
           new CompleteMultipartUploadCommand({
@@ -604,7 +642,11 @@ class S3Writer implements FileWriter {
           }),
         );
       }
-      await this.driver.deletePrefix(this.driver.stateKeyOf(this.path, ""));
+      if (this.#loadedPending !== undefined) {
+        await this.driver.client.send(
+          new DeleteObjectCommand({ Bucket: this.driver.bucket, Key: this.pendingKey(this.#loadedPending) }),
+        );
+      }
     } catch (err) {
       throw this.driver.translate(err, this.path);
     }
@@ -627,7 +669,14 @@ class S3Writer implements FileWriter {
     this.#finish("closed");
     await this.#drain();
     try {
+      // A tail of at least S3's minimum part size can be a part already: less to carry later.
+      if (this.#buffered >= MIN_PART) {
+        await this.#sendPart(this.#take(this.#buffered));
+        await this.#uploading;
+        if (this.#failure !== undefined) throw this.#failure;
+      }
       const next = this.#parts.length + 1;
+      if (this.#remotePending !== undefined) return;
       if (this.#buffered > 0) {
         const body = this.#take(this.#buffered);
         await this.driver.client.send(
@@ -639,15 +688,32 @@ class S3Writer implements FileWriter {
           }),
         );
       }
-      // Pending objects of earlier parts are in those parts now.
-      for (let n = 1; n < next; n++) {
+      // The pending object this writer started from is in a part now (and one of the same number was replaced).
+      if (this.#loadedPending !== undefined && this.#loadedPending !== next) {
         await this.driver.client
-          .send(new DeleteObjectCommand({ Bucket: this.driver.bucket, Key: this.pendingKey(n) }))
+          .send(
+            new DeleteObjectCommand({
+              Bucket: this.driver.bucket,
+              Key: this.pendingKey(this.#loadedPending),
+            }),
+          )
           .catch(() => {});
       }
     } catch (err) {
       throw this.driver.translate(err, this.path);
     }
+  }
+
+  async #fetchPending(): Promise<void> {
+    const n = this.#remotePending!;
+    const res = await this.driver.client.send(
+      new GetObjectCommand({ Bucket: this.driver.bucket, Key: this.pendingKey(n) }),
+    );
+    const bytes = Buffer.from(await res.Body!.transformToByteArray());
+    this.#remotePending = undefined;
+    // Ahead of anything written since: these bytes come first.
+    this.#buffer.unshift(bytes);
+    this.#buffered += bytes.length;
   }
 
   async #drain(): Promise<void> {

@@ -56,9 +56,8 @@ export class UploadService {
 
   async start(repository: string): Promise<UploadStatus> {
     const uuid = randomUUID();
+    // No data object yet: the first chunk creates it (an upload with none has size 0).
     await this.metadata.createUpload(repository, uuid);
-    const writer = await this.driver.writer(layout.uploadData(repository, uuid), false);
-    await writer.close();
     this.remember(repository, uuid, { size: 0, digester: new Digester() });
     return { uuid, size: 0 };
   }
@@ -144,7 +143,11 @@ export class UploadService {
         );
       }
       await this.blobs.commitUpload(repository, path, digest, size);
-      await this.discard(repository, uuid);
+      // The data was moved: the session is over once forgotten; what may be left in storage (an
+      // empty directory, state of an object store) is swept without keeping the client waiting.
+      this.hashes.delete(key(repository, uuid));
+      await this.metadata.removeUpload(repository, uuid);
+      void deleteIfExists(this.driver, layout.uploadDir(repository, uuid)).catch(() => {});
       return size;
     });
   }
