@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { readFileSync, statSync } from "node:fs";
+import { readdirSync, readFileSync, statSync } from "node:fs";
 import type { FileHandle } from "node:fs/promises";
 import { lstat, mkdir, open, readdir, readFile, rename, rm, stat, utimes } from "node:fs/promises";
 import path from "node:path";
@@ -177,6 +177,17 @@ export class FilesystemDriver implements StorageDriver {
   isFileSync(p: string): boolean {
     const full = this.#resolve(p);
     return statSync(full, { throwIfNoEntry: false })?.isFile() ?? false;
+  }
+
+  /** Names in a directory, read synchronously (undefined when it is missing); see readSmallSync. */
+  listSync(p: string): string[] | undefined {
+    const full = this.#resolve(p);
+    try {
+      return readdirSync(full).filter((name) => !name.startsWith(TEMP_PREFIX));
+    } catch (err) {
+      if (translate(err, p) instanceof PathNotFoundError) return undefined;
+      throw err;
+    }
   }
 
   /** Whether a directory exists, checked synchronously; see readSmallSync. */

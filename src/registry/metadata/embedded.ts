@@ -123,7 +123,7 @@ export class EmbeddedMetadata implements RegistryMetadata {
   async listTags(repository: string): Promise<string[] | undefined> {
     if (!this.driver.isDirectorySync(layout.manifestsDir(repository))) return undefined;
     // As distribution: a tag is a directory under tags/ (deleting a tag removes its directory).
-    return (await listOrEmpty(this.driver, layout.tagsDir(repository))).sort();
+    return (this.driver.listSync(layout.tagsDir(repository)) ?? []).sort();
   }
 
   async listRepositories(): Promise<string[]> {
