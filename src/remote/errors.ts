@@ -29,8 +29,11 @@ export class RemoteError extends BerthError {
       const parsed = JSON.parse(body) as { errors?: { code?: string; message?: string; detail?: unknown }[] };
       const first = parsed.errors?.[0];
       if (first?.code) {
-        const reason = first.message || first.code.toLowerCase().replace(/_/g, " ");
-        return new RemoteError(status, first.code, `${what}: ${reason}`, first.detail, reason);
+        // Docker's errcode form, "blob unknown: blob unknown to registry": the code in words, then the message.
+        const words = first.code.toLowerCase().replace(/_/g, " ");
+        const reason = first.message || words;
+        const text = reason.toLowerCase().startsWith(words) ? reason : `${words}: ${reason}`;
+        return new RemoteError(status, first.code, `${what}: ${text}`, first.detail, reason);
       }
     } catch {
       // not a spec error body: fall through

@@ -298,7 +298,7 @@ export class RemoteRepository {
     const text = await start.body.text();
     if (start.statusCode === 201) return "mounted";
     if (start.statusCode !== 202) {
-      throw await RemoteError.fromResponse(start.statusCode, text, `start upload of ${digest}`);
+      throw await RemoteError.fromResponse(start.statusCode, text, `start upload of blob ${digest}`);
     }
     return this.transport.resolve(String(start.headers.location));
   }
@@ -338,7 +338,7 @@ export class RemoteRepository {
     const text = await res.body.text();
     if (res.statusCode !== 202) {
       throw withRetryAfter(
-        await RemoteError.fromResponse(res.statusCode, text, `upload of ${digest}`),
+        await RemoteError.fromResponse(res.statusCode, text, `upload of blob ${digest}`),
         res.headers["retry-after"],
       );
     }
@@ -360,7 +360,7 @@ export class RemoteRepository {
     const text = await put.body.text();
     if (put.statusCode !== 201) {
       throw withRetryAfter(
-        await RemoteError.fromResponse(put.statusCode, text, `finish upload of ${digest}`),
+        await RemoteError.fromResponse(put.statusCode, text, `finish upload of blob ${digest}`),
         put.headers["retry-after"],
       );
     }

@@ -51,7 +51,14 @@ export class BlobTransferError extends BerthError {
     readonly digest: string,
     cause: BerthError,
   ) {
-    super(`${role === "config" ? "image config" : "layer"} ${digest}: ${cause.message}`, { cause });
+    // A cause that names the blob already ("upload of blob sha256:…") says what it is instead.
+    const what = `${role === "config" ? "image config" : "layer"} ${digest}`;
+    super(
+      cause.message.includes(`blob ${digest}`)
+        ? cause.message.replace(`blob ${digest}`, what)
+        : `${what}: ${cause.message}`,
+      { cause },
+    );
     this.code = cause.code;
   }
 }

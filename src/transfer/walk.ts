@@ -161,7 +161,12 @@ class Walker<R> {
     strictPlatform?: Platform,
   ): Promise<ImageContext> {
     const desc = manifest.parsed.value.config;
-    const configBytes = await readSmall((await this.source.blob(desc)).stream, desc, "image config");
+    let configBytes: Buffer;
+    try {
+      configBytes = await readSmall((await this.source.blob(desc)).stream, desc, "image config");
+    } catch (err) {
+      throw err instanceof BerthError ? new BlobTransferError("config", desc.digest, err) : err;
+    }
     const image: ImageContext = { manifest, configBytes };
     if (IMAGE_CONFIG_TYPES.has(desc.mediaType)) {
       const config = parseImageConfig(configBytes);
@@ -210,8 +215,8 @@ class Walker<R> {
         );
         if (how === "pushed") emit({ phase: "done" });
       } catch (err) {
-        // "blob unknown" or "unexpected EOF" alone do not say which one.
-        if (err instanceof BerthError && !err.message.includes(node.desc.digest)) {
+        // "blob unknown" or "the download broke off" alone do not say which blob.
+        if (err instanceof BerthError && !(err instanceof BlobTransferError)) {
           throw new BlobTransferError(node.role, node.desc.digest, err);
         }
         throw err;
