@@ -6,6 +6,7 @@ import { Digest, Digester } from "../oci/digest.js";
 import { type ImageIndex, parseManifest } from "../oci/manifest.js";
 import { MediaTypes } from "../oci/media-types.js";
 import { parseReference, type Reference } from "../oci/reference.js";
+import { fetchForeignLayer } from "../transfer/foreign.js";
 import type {
   BlobNode,
   BlobReadOptions,
@@ -99,9 +100,11 @@ export class OciLayoutSource implements ImageSource {
     return { descriptor: desc, bytes, parsed: parseManifest(bytes, desc.mediaType) };
   }
 
+  /** A blob of the layout; a foreign layer the layout does not hold comes from its URLs. */
   async blob(desc: Descriptor, opts: BlobReadOptions = {}): Promise<BlobStream> {
     const path = blobPath(this.dir, desc.digest);
     if (!(await stat(path).catch(() => undefined))?.isFile()) {
+      if (desc.urls && desc.urls.length > 0) return fetchForeignLayer(desc, opts.offset ?? 0);
       throw new ArchiveError(`the archive has no blob ${desc.digest}`);
     }
     const offset = opts.offset ?? 0;

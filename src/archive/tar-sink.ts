@@ -71,12 +71,9 @@ export class TarArchiveSink implements ImageSink<Descriptor> {
         annotations: { [CONTAINERD_NAME]: formatReference(name), [REF_NAME]: name.tag ?? "latest" },
       });
     }
-    if (this.format.docker) {
-      if (root.parsed.kind !== "manifest") {
-        throw new ArchiveError(
-          `a docker-archive holds images, not indexes: ${root.descriptor.digest} is an index`,
-        );
-      }
+    // manifest.json has no place for an index: a multi-platform image is in index.json only,
+    // which Docker 25+, skopeo and Berth read.
+    if (this.format.docker && root.parsed.kind === "manifest") {
       const manifest = root.parsed.value;
       this.dockerManifest.push({
         Config: member(manifest.config.digest),
