@@ -35,16 +35,22 @@ const commands: Record<string, Loader> = {
   wait: async () => (await import("./containers.js")).waitCommand(),
   rename: async () => (await import("./containers.js")).renameCommand(),
   logs: async () => (await import("./logs.js")).logsCommand(),
+  exec: async () => (await import("./exec.js")).execCommand(),
+  top: async () => (await import("./exec.js")).topCommand(),
+  port: async () => (await import("./exec.js")).portCommand(),
+  attach: async () => (await import("./exec.js")).attachCommand(),
+  inspect: async () => (await import("./exec.js")).inspectCommand(true),
   container: containerGroup,
 };
 
 /** `berth container ls|run|…`, as `docker container …`. */
 async function containerGroup(): Promise<Command> {
-  const [run, ps, life, logs] = await Promise.all([
+  const [run, ps, life, logs, exec] = await Promise.all([
     import("./run.js"),
     import("./ps.js"),
     import("./containers.js"),
     import("./logs.js"),
+    import("./exec.js"),
   ]);
   return new Command("container")
     .description("Manage containers")
@@ -61,6 +67,11 @@ async function containerGroup(): Promise<Command> {
     .addCommand(life.renameCommand())
     .addCommand(life.pruneContainersCommand())
     .addCommand(logs.logsCommand())
+    .addCommand(exec.execCommand())
+    .addCommand(exec.topCommand())
+    .addCommand(exec.portCommand())
+    .addCommand(exec.attachCommand())
+    .addCommand(exec.inspectCommand())
     .addCommand(life.cleanupCommand(), { hidden: true });
 }
 
