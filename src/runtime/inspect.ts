@@ -14,17 +14,18 @@ export function inspectContainer(containers: Containers, c: ContainerView): Reco
       .map((l) => containers.store.layerDiffDir(l.chainId))
       .reverse(),
   ];
-  const ports: Record<string, { HostIp: string; HostPort: string }[] | null> = {};
+  type Binding = { HostIp: string; HostPort: string };
+  const add = (map: Record<string, Binding[] | null>, key: string, b: Binding) => {
+    map[key] = [...(map[key] ?? []), b];
+  };
+  const ports: Record<string, Binding[] | null> = {};
   for (const p of s.exposedPorts) ports[p] = null;
   if (o.state === "running")
     for (const p of s.ports)
-      (ports[`${p.containerPort}/${p.proto}`] ??= []).push({
-        HostIp: p.hostIp,
-        HostPort: String(p.hostPort),
-      });
-  const portBindings: Record<string, { HostIp: string; HostPort: string }[]> = {};
+      add(ports, `${p.containerPort}/${p.proto}`, { HostIp: p.hostIp, HostPort: String(p.hostPort) });
+  const portBindings: Record<string, Binding[] | null> = {};
   for (const p of s.ports)
-    (portBindings[`${p.containerPort}/${p.proto}`] ??= []).push({
+    add(portBindings, `${p.containerPort}/${p.proto}`, {
       HostIp: p.hostIp === "0.0.0.0" ? "" : p.hostIp,
       HostPort: p.hostPort ? String(p.hostPort) : "",
     });
