@@ -40,17 +40,22 @@ const commands: Record<string, Loader> = {
   port: async () => (await import("./exec.js")).portCommand(),
   attach: async () => (await import("./exec.js")).attachCommand(),
   inspect: async () => (await import("./exec.js")).inspectCommand(true),
+  diff: async () => (await import("./container-files.js")).diffCommand(),
+  commit: async () => (await import("./container-files.js")).commitCommand(),
+  export: async () => (await import("./container-files.js")).exportCommand(),
+  cp: async () => (await import("./container-files.js")).cpCommand(),
   container: containerGroup,
 };
 
 /** `berth container ls|run|…`, as `docker container …`. */
 async function containerGroup(): Promise<Command> {
-  const [run, ps, life, logs, exec] = await Promise.all([
+  const [run, ps, life, logs, exec, files] = await Promise.all([
     import("./run.js"),
     import("./ps.js"),
     import("./containers.js"),
     import("./logs.js"),
     import("./exec.js"),
+    import("./container-files.js"),
   ]);
   return new Command("container")
     .description("Manage containers")
@@ -72,6 +77,10 @@ async function containerGroup(): Promise<Command> {
     .addCommand(exec.portCommand())
     .addCommand(exec.attachCommand())
     .addCommand(exec.inspectCommand())
+    .addCommand(files.diffCommand())
+    .addCommand(files.commitCommand())
+    .addCommand(files.exportCommand())
+    .addCommand(files.cpCommand())
     .addCommand(life.cleanupCommand(), { hidden: true });
 }
 
