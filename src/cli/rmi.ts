@@ -1,5 +1,6 @@
 import { createInterface } from "node:readline/promises";
 import { pruneImages, type RemoveEvent, removeImage } from "../images/remove.js";
+import { imageUsers } from "../runtime/image-users.js";
 import { Command } from "./commander.js";
 import { withContext } from "./context.js";
 import { humanSize } from "./format/units.js";
@@ -22,10 +23,18 @@ export function rmiCommand(name = "rmi"): Command {
         let failed = 0;
         for (const image of images) {
           try {
-            printEvents(await removeImage(ctx.store, image, { force: flags.force, noPrune: !flags.prune }));
+            printEvents(
+              await removeImage(ctx.store, image, {
+                force: flags.force,
+                noPrune: !flags.prune,
+                users: imageUsers(ctx.store),
+              }),
+            );
           } catch (err) {
             failed++;
-            process.stderr.write(`Error: ${(err as Error).message}\n`);
+            const daemon =
+              (err as { code?: string }).code === "CONFLICT" ? "Error response from daemon: " : "Error: ";
+            process.stderr.write(`${daemon}${(err as Error).message}\n`);
           }
         }
         if (failed > 0) process.exitCode = 1;
@@ -49,7 +58,10 @@ export function pruneCommand(): Command {
           rl.close();
           if (!/^y(es)?$/i.test(answer.trim())) return;
         }
-        const { events, reclaimed } = await pruneImages(ctx.store, { all: flags.all });
+        const { events, reclaimed } = await pruneImages(ctx.store, {
+          all: flags.all,
+          users: imageUsers(ctx.store),
+        });
         if (events.length > 0) {
           process.stdout.write("Deleted Images:\n");
           printEvents(events, true);

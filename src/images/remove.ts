@@ -12,10 +12,37 @@ export class ImageConflictError extends BerthError {
   override readonly code = "CONFLICT";
 }
 
+/**
+ * Who uses an image: the runtime's containers. Implemented by src/runtime (images must not
+ * import it) and passed in by the CLI, so that an image is never deleted under a container.
+ */
+export interface ImageUsers {
+  containersUsing(imageId: string): { id: string; running: boolean }[];
+}
+
 export interface RemoveOptions {
   force?: boolean;
   /** Keep untagged parent images (of builds). */
   noPrune?: boolean;
+  users?: ImageUsers;
+}
+
+/** Docker's conflicts for an image a container uses (moby daemon/images/image_delete.go). */
+function containerConflict(imageId: string, users: ImageUsers | undefined, force: boolean | undefined): void {
+  const using = users?.containersUsing(imageId) ?? [];
+  const running = using.find((c) => c.running);
+  if (running)
+    throw new ImageConflictError(
+      `conflict: unable to delete ${shortImageId(imageId)} (cannot be forced) - image is being used by running container ${running.id.slice(0, 12)}`,
+    );
+  if (using.length > 0 && !force)
+    throw new ImageConflictError(
+      `conflict: unable to delete ${shortImageId(imageId)} (must be forced) - image is being used by stopped container ${using[0]!.id.slice(0, 12)}`,
+    );
+}
+
+function inUse(imageId: string, users: ImageUsers | undefined): boolean {
+  return (users?.containersUsing(imageId).length ?? 0) > 0;
 }
 
 function shortImageId(id: string): string {
@@ -45,6 +72,13 @@ export async function removeImage(
     const repository = `${reference.registry}/${reference.repository}`;
     const tags = db.tagsOf(imageId);
     const digests = db.repoDigestsOf(imageId);
+    if (!opts.force && tags.length + digests.length === 1) {
+      const user = opts.users?.containersUsing(imageId)[0];
+      if (user)
+        throw new ImageConflictError(
+          `conflict: unable to remove repository reference "${input}" (must force) - container ${user.id.slice(0, 12)} is using its referenced image ${shortImageId(imageId)}`,
+        );
+    }
     db.write(() => {
       if (reference.digest) {
         db.deleteRepoDigest(repository, reference.digest.toString());
@@ -68,6 +102,8 @@ export async function removeImage(
     });
     if (db.tagsOf(imageId).length > 0 || db.repoDigestsOf(imageId).length > 0) return events;
     if (children.length > 0) return events;
+    // Untagged, but a container still needs it: it stays (dangling) with its layers.
+    if (inUse(imageId, opts.users)) return events;
     events.push(...(await deleteImageAndLayers(store, imageId, opts)));
     return events;
   }
@@ -79,6 +115,7 @@ export async function removeImage(
       `conflict: unable to delete ${shortImageId(imageId)} (cannot be forced) - image has dependent child images`,
     );
   }
+  containerConflict(imageId, opts.users, opts.force);
   const repositories = new Set([...tags.map((t) => t.repository), ...digests.map((d) => d.repository)]);
   if (repositories.size > 1 && !opts.force) {
     throw new ImageConflictError(
@@ -95,6 +132,8 @@ export async function removeImage(
       events.push({ Untagged: familiar(d.repository, `@${d.digest}`) });
     }
   });
+  // -f on an image a stopped container uses untags it; its layers stay for the container.
+  if (inUse(imageId, opts.users)) return events;
   events.push(...(await deleteImageAndLayers(store, imageId, opts)));
   return events;
 }
@@ -109,7 +148,14 @@ async function deleteImageAndLayers(
   const events: RemoveEvent[] = [{ Deleted: imageId }];
   const image = db.image(imageId);
   const manifests = db.manifestsOf(imageId);
-  db.deleteImage(imageId);
+  // Checked in the deleting transaction: a container created meanwhile (in its own) is seen.
+  db.write(() => {
+    if (inUse(imageId, opts.users))
+      throw new ImageConflictError(
+        `conflict: unable to delete ${shortImageId(imageId)} - image is being used by a container`,
+      );
+    db.deleteImage(imageId);
+  });
   events.push(...(await collectGarbage(store)));
   await store.content.delete(Digest.parse(imageId));
   for (const m of manifests) {
@@ -118,7 +164,12 @@ async function deleteImageAndLayers(
   }
   if (!opts.noPrune && image?.parent) {
     const parent = image.parent;
-    if (db.image(parent) && db.tagsOf(parent).length === 0 && db.children(parent).length === 0) {
+    if (
+      db.image(parent) &&
+      db.tagsOf(parent).length === 0 &&
+      db.children(parent).length === 0 &&
+      !inUse(parent, opts.users)
+    ) {
       events.push(...(await deleteImageAndLayers(store, parent, opts)));
     }
   }
@@ -144,13 +195,12 @@ export async function collectGarbage(store: LocalStore): Promise<RemoveEvent[]> 
 }
 
 /**
- * `image prune`: removes dangling images (untagged and no child), or with `all` every image
- * (Berth has no containers yet, so nothing keeps an image in use). Returns what was removed and
- * the bytes of layers freed.
+ * `image prune`: removes dangling images (untagged and no child), or with `all` every image no
+ * container uses. Returns what was removed and the bytes of layers freed.
  */
 export async function pruneImages(
   store: LocalStore,
-  opts: { all?: boolean } = {},
+  opts: { all?: boolean; users?: ImageUsers } = {},
 ): Promise<{ events: RemoveEvent[]; reclaimed: number }> {
   const db = store.db;
   const events: RemoveEvent[] = [];
@@ -162,6 +212,7 @@ export async function pruneImages(
     changed = false;
     for (const image of db.images()) {
       if (db.children(image.id).length > 0) continue;
+      if (inUse(image.id, opts.users)) continue;
       const named = db.tagsOf(image.id).length > 0 || db.repoDigestsOf(image.id).length > 0;
       if (named && !opts.all) continue;
       db.write(() => {
@@ -174,7 +225,7 @@ export async function pruneImages(
           events.push({ Untagged: familiar(d.repository, `@${d.digest}`) });
         }
       });
-      events.push(...(await deleteImageAndLayers(store, image.id, { noPrune: true })));
+      events.push(...(await deleteImageAndLayers(store, image.id, { noPrune: true, users: opts.users })));
       changed = true;
     }
   }
