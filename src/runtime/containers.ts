@@ -510,7 +510,7 @@ export class Containers {
 
   async remove(input: string, opts: { force?: boolean; volumes?: boolean } = {}): Promise<void> {
     const rec = this.find(input);
-    await withContainerLock(this.db, rec.id, async () => {
+    const conmon = await withContainerLock(this.db, rec.id, async () => {
       const current = this.db.get(rec.id);
       if (!current) return;
       const seen = observe(current, this.paths(rec.id));
@@ -524,10 +524,6 @@ export class Containers {
         const after = await this.waitExit(rec.id, 10_000);
         if (after?.state === "running")
           throw new RuntimeError(`container ${rec.id.slice(0, 12)} could not be killed`);
-      }
-      if (current.conmonPid && isAlive(current.conmonPid, current.conmonStart)) {
-        // conmon outlives its container only by moments; wait, so that nothing writes to a removed directory.
-        for (let i = 0; i < 100 && isAlive(current.conmonPid, current.conmonStart); i++) await sleep(20);
       }
       await this.releaseResources(current);
       const paths = this.paths(rec.id);
@@ -545,7 +541,10 @@ export class Containers {
           }
         }
       }
+      return current.conmonPid ? { pid: current.conmonPid, start: current.conmonStart } : undefined;
     });
+    // conmon lives until its exit command (our cleanup, which waited for the lock) is done: moments.
+    for (let i = 0; conmon && i < 250 && isAlive(conmon.pid, conmon.start); i++) await sleep(20);
   }
 
   rename(input: string, name: string): void {
