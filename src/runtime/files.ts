@@ -14,7 +14,7 @@ import {
 } from "node:fs";
 import { mkdir, mkdtemp, rename, rm, stat } from "node:fs/promises";
 import { basename, dirname, join, posix } from "node:path";
-import type { Readable, Writable } from "node:stream";
+import { PassThrough, type Readable, type Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { createLayerFromDirectory } from "../layer/create.js";
 import { type TarEntry, TarReader } from "../layer/tar.js";
@@ -70,10 +70,22 @@ function tarCreate(dir: string, name: string): Readable {
   child.stderr.on("data", (d: Buffer) => {
     err += d.toString();
   });
-  child.on("close", (code) => {
-    if (code !== 0) child.stdout.destroy(new RuntimeError(`tar: ${err.trim()}`));
+  // Piped at once: a child's stdout read later, after the child exited, lost its data here.
+  const out = new PassThrough();
+  child.stdout.pipe(out, { end: false });
+  let ended = 0;
+  const finish = (code: number | null) => {
+    if (code !== 0) out.destroy(new RuntimeError(`tar: ${err.trim()}`));
+    else out.end();
+  };
+  child.stdout.on("end", () => {
+    if (++ended === 2) finish(0);
   });
-  return child.stdout;
+  child.on("close", (code) => {
+    if (code !== 0) finish(code);
+    else if (++ended === 2) finish(0);
+  });
+  return out;
 }
 
 /**
