@@ -1,9 +1,10 @@
-import { createInterface } from "node:readline/promises";
+import { BerthError } from "../errors.js";
 import { pruneImages, type RemoveEvent, removeImage } from "../images/remove.js";
 import { imageUsers } from "../runtime/image-users.js";
 import { Command } from "./commander.js";
 import { withContext } from "./context.js";
 import { humanSize } from "./format/units.js";
+import { confirm } from "./prompt.js";
 
 function printEvents(events: RemoveEvent[], lower = false): void {
   for (const e of events) {
@@ -31,10 +32,12 @@ export function rmiCommand(name = "rmi"): Command {
               }),
             );
           } catch (err) {
+            // Docker goes on with the other images and fails at the end.
+            if (!(err instanceof BerthError)) throw err;
             failed++;
-            const daemon =
-              (err as { code?: string }).code === "CONFLICT" ? "Error response from daemon: " : "Error: ";
-            process.stderr.write(`${daemon}${(err as Error).message}\n`);
+            const daemon = err.code === "CONFLICT" ? "Error response from daemon: " : "Error: ";
+            process.stderr.write(`${daemon}${err.message}
+`);
           }
         }
         if (failed > 0) process.exitCode = 1;
@@ -53,10 +56,7 @@ export function pruneCommand(): Command {
           const warning = flags.all
             ? "WARNING! This will remove all images without at least one container associated to them."
             : "WARNING! This will remove all dangling images.";
-          const rl = createInterface({ input: process.stdin, output: process.stdout });
-          const answer = await rl.question(`${warning}\nAre you sure you want to continue? [y/N] `);
-          rl.close();
-          if (!/^y(es)?$/i.test(answer.trim())) return;
+          if (!(await confirm(`${warning}\nAre you sure you want to continue? [y/N] `))) return;
         }
         const { events, reclaimed } = await pruneImages(ctx.store, {
           all: flags.all,
