@@ -140,12 +140,15 @@ async function deleteImage(store: LocalStore, imageId: string, opts: RemoveOptio
     // Checked in the deleting transaction: a container created meanwhile (in its own) is seen.
     db.write(() => {
       if (inUse(doomed, opts.users))
-        throw new ImageConflictError(`conflict: unable to delete ${shortImageId(doomed)} - image is being used by a container`);
+        throw new ImageConflictError(
+          `conflict: unable to delete ${shortImageId(doomed)} - image is being used by a container`,
+        );
       db.deleteImage(doomed);
     });
     events.push({ Deleted: id });
     id = undefined;
-    if (!opts.noPrune && parent !== null && isDanglingParent(store, parent) && !inUse(parent, opts.users)) id = parent;
+    if (!opts.noPrune && parent !== null && isDanglingParent(store, parent) && !inUse(parent, opts.users))
+      id = parent;
   }
   const collected = await collectGarbage(store);
   for (const layer of collected.layers) events.push({ Deleted: layer });
