@@ -26,6 +26,8 @@ export interface ClientConfig {
   maxDownloadAttempts: number;
   /** Tries per upload step (POST, PATCH, PUT), the first included; 1: no retries. */
   maxUploadAttempts: number;
+  /** The OCI runtime containers run with: a path, or a name looked up on PATH. */
+  runtime: string;
 }
 
 const DEFAULTS: ClientConfig = {
@@ -34,6 +36,7 @@ const DEFAULTS: ClientConfig = {
   maxConcurrentUploads: 5,
   maxDownloadAttempts: 5,
   maxUploadAttempts: 5,
+  runtime: "runc",
 };
 
 export interface GlobalFlags {
@@ -141,6 +144,8 @@ function loadClientConfig(root: string): ClientConfig {
     if (!Number.isInteger(cfg[key]) || cfg[key] < 1)
       throw new ClientConfigError(`${file}: ${key} must be a positive integer`);
   }
+  if (typeof cfg.runtime !== "string" || cfg.runtime === "")
+    throw new Error(`${file}: runtime must be a path or a name`);
   return cfg;
 }
 

@@ -11,10 +11,37 @@ export class ImageConflictError extends BerthError {
   override readonly code = "CONFLICT";
 }
 
+/**
+ * Who uses an image: the runtime's containers. Implemented by src/runtime (images must not
+ * import it) and passed in by the CLI, so that an image is never deleted under a container.
+ */
+export interface ImageUsers {
+  containersUsing(imageId: string): { id: string; running: boolean }[];
+}
+
 export interface RemoveOptions {
   force?: boolean;
   /** Keep untagged parent images (of builds). */
   noPrune?: boolean;
+  users?: ImageUsers;
+}
+
+/** Docker's conflicts for deleting an image a container uses (moby daemon/images/image_delete.go). */
+function containerConflict(imageId: string, users: ImageUsers | undefined, force: boolean | undefined): void {
+  const using = users?.containersUsing(imageId) ?? [];
+  const running = using.find((c) => c.running);
+  if (running)
+    throw new ImageConflictError(
+      `conflict: unable to delete ${shortImageId(imageId)} (cannot be forced) - image is being used by running container ${running.id.slice(0, 12)}`,
+    );
+  if (using.length > 0 && !force)
+    throw new ImageConflictError(
+      `conflict: unable to delete ${shortImageId(imageId)} (must be forced) - image is being used by stopped container ${using[0]!.id.slice(0, 12)}`,
+    );
+}
+
+function inUse(imageId: string, users: ImageUsers | undefined): boolean {
+  return (users?.containersUsing(imageId).length ?? 0) > 0;
 }
 
 function shortImageId(id: string): string {
@@ -43,6 +70,13 @@ export async function removeImage(
 
   if (reference) {
     const repository = `${reference.registry}/${reference.repository}`;
+    if (!opts.force && db.tagsOf(imageId).length + db.repoDigestsOf(imageId).length === 1) {
+      const user = opts.users?.containersUsing(imageId)[0];
+      if (user)
+        throw new ImageConflictError(
+          `conflict: unable to remove repository reference "${input}" (must force) - container ${user.id.slice(0, 12)} is using its referenced image ${shortImageId(imageId)}`,
+        );
+    }
     db.write(() => {
       if (reference.digest) {
         db.deleteRepoDigest(repository, reference.digest.toString());
@@ -59,6 +93,8 @@ export async function removeImage(
     });
     if (db.tagsOf(imageId).length > 0 || db.repoDigestsOf(imageId).length > 0) return events;
     if (db.children(imageId).length > 0) return events;
+    // Untagged, but a container still needs it: it stays (dangling) with its layers.
+    if (inUse(imageId, opts.users)) return events;
     events.push(...(await deleteImage(store, imageId, opts)));
     return events;
   }
@@ -70,6 +106,7 @@ export async function removeImage(
       `conflict: unable to delete ${shortImageId(imageId)} (cannot be forced) - image has dependent child images`,
     );
   }
+  containerConflict(imageId, opts.users, opts.force);
   const repositories = new Set([...tags.map((t) => t.repository), ...digests.map((d) => d.repository)]);
   if (repositories.size > 1 && !opts.force) {
     throw new ImageConflictError(
@@ -86,6 +123,8 @@ export async function removeImage(
       events.push({ Untagged: familiar(d.repository, `@${d.digest}`) });
     }
   });
+  // -f on an image a stopped container uses untags it; its layers stay for the container.
+  if (inUse(imageId, opts.users)) return events;
   events.push(...(await deleteImage(store, imageId, opts)));
   return events;
 }
@@ -97,10 +136,19 @@ async function deleteImage(store: LocalStore, imageId: string, opts: RemoveOptio
   let id: string | undefined = imageId;
   while (id !== undefined) {
     const parent: string | null = db.image(id)?.parent ?? null;
-    db.deleteImage(id);
+    const doomed = id;
+    // Checked in the deleting transaction: a container created meanwhile (in its own) is seen.
+    db.write(() => {
+      if (inUse(doomed, opts.users))
+        throw new ImageConflictError(
+          `conflict: unable to delete ${shortImageId(doomed)} - image is being used by a container`,
+        );
+      db.deleteImage(doomed);
+    });
     events.push({ Deleted: id });
     id = undefined;
-    if (!opts.noPrune && parent !== null && isDanglingParent(store, parent)) id = parent;
+    if (!opts.noPrune && parent !== null && isDanglingParent(store, parent) && !inUse(parent, opts.users))
+      id = parent;
   }
   const collected = await collectGarbage(store);
   for (const layer of collected.layers) events.push({ Deleted: layer });
@@ -114,12 +162,12 @@ function isDanglingParent(store: LocalStore, id: string): boolean {
 
 /**
  * `image prune`: removes dangling images (untagged and no child), or with `all` every image
- * nothing else uses, then everything no image needs any more: unpacked layers and blobs left
+ * nothing else uses (no child image, no container), then everything no image needs any more: unpacked layers and blobs left
  * by failed or interrupted pulls included. Returns what was removed and the bytes of layers freed.
  */
 export async function pruneImages(
   store: LocalStore,
-  opts: { all?: boolean } = {},
+  opts: { all?: boolean; users?: ImageUsers } = {},
 ): Promise<{ events: RemoveEvent[]; reclaimed: number }> {
   const db = store.db;
   const events: RemoveEvent[] = [];
@@ -127,6 +175,8 @@ export async function pruneImages(
     changed = false;
     for (const image of db.images()) {
       if (db.children(image.id).length > 0) continue;
+      // An image a container was made from stays, as Docker's prune keeps it.
+      if (inUse(image.id, opts.users)) continue;
       const named = db.tagsOf(image.id).length > 0 || db.repoDigestsOf(image.id).length > 0;
       if (named && !opts.all) continue;
       db.write(() => {
