@@ -33,6 +33,34 @@ describe("container commands with a registry: run pulls, commit pushes, export, 
     assert.doesNotMatch(again.stderr, /Unable to find image/);
   });
 
+  test("run -i passes stdin through and keeps stdout and stderr apart; attach follows a detached container", async () => {
+    const r = await berth(
+      root,
+      ["run", "--rm", "-i", busybox, "sh", "-c", "cat; echo to-stderr >&2; exit 3"],
+      {
+        input: "hello through stdin\n",
+      },
+    );
+    assert.equal(r.code, 3, r.stderr);
+    assert.equal(r.stdout, "hello through stdin\n");
+    assert.match(r.stderr, /^to-stderr$/m);
+    await berthOk(root, [
+      "run",
+      "-d",
+      "--name",
+      "followed",
+      busybox,
+      "sh",
+      "-c",
+      "sleep 1; echo late-out; echo late-err >&2",
+    ]);
+    const attached = await berth(root, ["attach", "followed"]);
+    assert.equal(attached.code, 0, attached.stderr);
+    assert.equal(attached.stdout, "late-out\n");
+    assert.match(attached.stderr, /^late-err$/m);
+    await berthOk(root, ["rm", "followed"]);
+  });
+
   test("commit → push → skopeo inspect, and a second run of the committed image elsewhere", async () => {
     await berthOk(root, [
       "run",
