@@ -19,6 +19,7 @@ import { children, type ImageManifest, parseImageConfig, parseManifest } from ".
 import { layerCompression, MediaTypes } from "../oci/media-types.js";
 import type { Reference } from "../oci/reference.js";
 import { InvalidImageError } from "./errors.js";
+import { skipBytes } from "./streams.js";
 import type {
   BlobNode,
   BlobReadOptions,
@@ -328,16 +329,9 @@ async function download(
   progress: (bytes: number) => void,
 ): Promise<void> {
   const blob = await open({ offset: ingest.offset });
-  let skip = ingest.offset - blob.offset;
   let last = 0;
-  for await (const piece of blob.stream) {
-    let chunk = piece;
-    if (skip > 0) {
-      const dropped = Math.min(skip, chunk.length);
-      skip -= dropped;
-      chunk = chunk.subarray(dropped);
-      if (chunk.length === 0) continue;
-    }
+  const skip = ingest.offset - blob.offset;
+  for await (const chunk of skip > 0 ? skipBytes(blob.stream, skip) : blob.stream) {
     await ingest.write(chunk);
     await onChunk(chunk);
     const now = Date.now();
