@@ -9,7 +9,6 @@ import {
   validateConfig,
 } from "../registry/config.js";
 import { collectGarbage } from "../registry/gc/collector.js";
-import { PostgresMetadata } from "../registry/metadata/postgres.js";
 import { RegistryServer } from "../registry/server.js";
 import { createServices } from "../registry/services/registry-services.js";
 import { loadTlsCredentials } from "../registry/tls-config.js";
@@ -106,13 +105,7 @@ async function serve(flags: ServeFlags): Promise<void> {
   const { host, port } = parseAddr(cfg.addr);
   const tls = cfg.tls ? await loadTlsCredentials(cfg.tls) : undefined;
   const backend = await openBackend(cfg, log);
-  const metadata = backend.metadata;
-  const auth = await createAuthServices(
-    cfg.auth,
-    backend.root,
-    log,
-    metadata instanceof PostgresMetadata ? (name, create) => metadata.sharedSetting(name, create) : undefined,
-  );
+  const auth = await createAuthServices(cfg.auth, backend.root, log, backend.sharedSetting);
   const server = new RegistryServer({
     driver: backend.driver,
     metadata: backend.metadata,

@@ -3,13 +3,13 @@ import { resolve } from "node:path";
 import type { Logger } from "pino";
 import type { StorageDriver } from "../storage/driver.js";
 import { FilesystemDriver } from "../storage/filesystem.js";
-import { S3Driver } from "../storage/s3.js";
 import { ConfigError, type RegistryConfig } from "./config.js";
 import { EmbeddedMetadata } from "./metadata/embedded.js";
 import type { RegistryMetadata } from "./metadata/metadata.js";
-import { PostgresMetadata } from "./metadata/postgres.js";
 
 export interface Backend {
+  /** Replicas over shared metadata keep settings (a generated token key) there. */
+  sharedSetting?: (name: string, create: () => Promise<string>) => Promise<string>;
   driver: StorageDriver;
   metadata: RegistryMetadata;
   /** This replica's own directory (a generated token key when nothing shares one): the root. */
@@ -36,6 +36,8 @@ export async function openBackend(cfg: RegistryConfig, log: Logger): Promise<Bac
         throw new ConfigError(`storage.s3.tls.ca: cannot read ${s3.tls.ca}: ${err.message}`);
       });
     }
+    // Loaded only when configured: the AWS SDK and pg cost the filesystem setup's start ~100 ms.
+    const { S3Driver } = await import("../storage/s3.js");
     const s3Driver = new S3Driver({
       ...s3,
       ...(ca ? { ca } : {}),
@@ -53,9 +55,13 @@ export async function openBackend(cfg: RegistryConfig, log: Logger): Promise<Bac
     driver = new FilesystemDriver(root);
   }
   let metadata: RegistryMetadata;
+  let sharedSetting: Backend["sharedSetting"];
   const pg = cfg.metadata.postgres;
   if (pg) {
-    metadata = await PostgresMetadata.open(pg);
+    const { PostgresMetadata } = await import("./metadata/postgres.js");
+    const postgres = await PostgresMetadata.open(pg);
+    metadata = postgres;
+    sharedSetting = (name, create) => postgres.sharedSetting(name, create);
     log.info({ postgres: redactUrl(pg.url) }, "shared metadata ready");
   } else if (driver instanceof FilesystemDriver) {
     metadata = new EmbeddedMetadata(driver);
@@ -67,6 +73,7 @@ export async function openBackend(cfg: RegistryConfig, log: Logger): Promise<Bac
     metadata,
     root,
     ...(blobRedirect ? { blobRedirect } : {}),
+    ...(sharedSetting ? { sharedSetting } : {}),
     close: async () => {
       await metadata.close();
       await closeDriver();

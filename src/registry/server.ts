@@ -141,6 +141,9 @@ export class RegistryServer {
     if (this.purgeTimer) clearInterval(this.purgeTimer);
     if (this.gcTimer) clearInterval(this.gcTimer);
     const closed = this.server.close();
+    // One turn of the event loop first: a request whose bytes have arrived but are not parsed yet
+    // sits on a connection that still looks idle, and would be cut instead of answered.
+    await new Promise((resolve) => setImmediate(resolve));
     this.server.closeIdleConnections();
     if (this.inFlight > 0) {
       const timeout = this.options.shutdownTimeoutMs ?? 30_000;
