@@ -77,6 +77,10 @@ start_bg() { # PIDFILE LOGFILE CMD...
   printf '%q ' "$logfile" "$@" >"${pidfile%pid}cmd"
 }
 
+osd_up() { # CONF
+  timeout 10 ceph -c "$1" --connect-timeout 5 osd stat 2>/dev/null | grep -q " 1 up"
+}
+
 part_pidfile() {
   case $1 in
     replica-[0-9]*) echo "$dir/$1/pid" ;;
@@ -178,7 +182,18 @@ CONF
     die "the Ceph monitor did not answer"
   mkdir -p "$ceph/osd/ceph-$osd_id"
   ceph-osd -c "$conf" -i "$osd_id" --mkfs --osd-uuid "$osd_uuid" >/dev/null 2>&1 || die "ceph-osd --mkfs failed"
-  start_bg "$dir/ceph-osd.pid" "$ceph/log/osd.out" ceph-osd -c "$conf" -i "$osd_id" -f
+  # Now and then (about one start in three on a loaded machine) the OSD's first boot is refused
+  # by the monitor ("wrong fsid") and it never comes up; a second boot goes through.
+  local attempt deadline
+  for attempt in 1 2 3 4 5; do
+    start_bg "$dir/ceph-osd.pid" "$ceph/log/osd.out" ceph-osd -c "$conf" -i "$osd_id" -f
+    deadline=$((SECONDS + 30))
+    until osd_up "$conf" || [ $SECONDS -ge $deadline ]; do sleep 0.5; done
+    osd_up "$conf" && break
+    log "the Ceph OSD did not come up (attempt $attempt): starting it again"
+    stop_pidfile "$dir/ceph-osd.pid" KILL 2>/dev/null
+  done
+  osd_up "$conf" || die "the Ceph OSD did not come up (logs in $ceph/log)"
   start_bg "$dir/radosgw.pid" "$ceph/log/rgw.out" radosgw -c "$conf" -n client.rgw.a -f
 
   # ---- PostgreSQL 15 --------------------------------------------------------------------------

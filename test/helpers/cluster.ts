@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { repoRoot } from "./fixtures.js";
@@ -24,13 +24,17 @@ export async function startCluster(replicas: number): Promise<Cluster> {
   // Not a tempDir(): those are removed by an after hook that may run before ours, and the pid
   // files `down` needs are in here.
   const dir = await mkdtemp(join(tmpdir(), "berth-cluster-"));
-  let up: Awaited<ReturnType<typeof run>>;
-  try {
-    up = await runOk("bash", [script(), "up", dir, "--replicas", String(replicas)]);
-  } catch (err) {
-    await run("bash", [script(), "down", dir]);
-    await rm(dir, { recursive: true, force: true });
-    throw err;
+  let up: Awaited<ReturnType<typeof run>> | undefined;
+  // Ceph on a loaded machine fails to come up now and then; a second try from scratch is cheap.
+  for (let attempt = 1; !up; attempt++) {
+    try {
+      up = await runOk("bash", [script(), "up", dir, "--replicas", String(replicas)]);
+    } catch (err) {
+      await run("bash", [script(), "down", dir]);
+      await rm(dir, { recursive: true, force: true });
+      if (attempt === 2) throw err;
+      await mkdir(dir);
+    }
   }
   let stopped = false;
   const cluster: Cluster = {
