@@ -1,0 +1,63 @@
+import { RuntimeError } from "./errors.js";
+import { execHelper } from "./exec-file.js";
+
+export interface RuntimeState {
+  status: "creating" | "created" | "running" | "paused" | "stopped";
+  pid: number;
+}
+
+/** The OCI runtime binary (runc by default, from the client config) and its state directory. */
+export class OciRuntime {
+  constructor(
+    readonly path: string,
+    readonly stateRoot: string,
+  ) {}
+
+  private async call(args: string[]): Promise<string> {
+    const r = await execHelper(this.path, [`--root=${this.stateRoot}`, ...args]);
+    if (r.code !== 0) throw new RuntimeError(runtimeMessage(r.stderr) || `${this.path} ${args[0]} failed`);
+    return r.stdout;
+  }
+
+  async start(id: string): Promise<void> {
+    await this.call(["start", id]);
+  }
+
+  /** The runtime's view of a container, or undefined when it has none (never created, or deleted). */
+  async state(id: string): Promise<RuntimeState | undefined> {
+    const r = await execHelper(this.path, [`--root=${this.stateRoot}`, "state", id]);
+    if (r.code !== 0) return undefined;
+    return JSON.parse(r.stdout) as RuntimeState;
+  }
+
+  /** Sends a signal to the container's init process (`all`: to every process of it). */
+  async kill(id: string, signal: number, all = false): Promise<void> {
+    await this.call(["kill", ...(all ? ["--all"] : []), id, String(signal)]);
+  }
+
+  /** Removes the runtime's record and the container's cgroup; `force` kills what still runs. */
+  async delete(id: string, force = false): Promise<void> {
+    const r = await execHelper(this.path, [
+      `--root=${this.stateRoot}`,
+      "delete",
+      ...(force ? ["--force"] : []),
+      id,
+    ]);
+    if (r.code !== 0 && !/does not exist|not exist/.test(r.stderr))
+      throw new RuntimeError(runtimeMessage(r.stderr) || `${this.path} delete failed`);
+  }
+
+  async ps(id: string): Promise<number[]> {
+    return JSON.parse(await this.call(["ps", "--format", "json", id])) as number[];
+  }
+}
+
+/** runc logs errors as logfmt (`level=error msg="…"`) or plain text: keep the message. */
+export function runtimeMessage(stderr: string): string {
+  const lines = stderr.trim().split("\n").filter(Boolean);
+  const msgs = lines.map((l) => {
+    const m = /msg="((?:[^"\\]|\\.)*)"/.exec(l);
+    return m ? m[1]!.replace(/\\"/g, '"').replace(/\\\\/g, "\\") : l;
+  });
+  return msgs.at(-1) ?? "";
+}
