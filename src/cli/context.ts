@@ -15,9 +15,16 @@ export interface ClientConfig {
   insecureRegistries: string[];
   maxConcurrentDownloads: number;
   maxConcurrentUploads: number;
+  /** The OCI runtime containers run with: a path, or a name looked up on PATH. */
+  runtime: string;
 }
 
-const DEFAULTS: ClientConfig = { insecureRegistries: [], maxConcurrentDownloads: 3, maxConcurrentUploads: 5 };
+const DEFAULTS: ClientConfig = {
+  insecureRegistries: [],
+  maxConcurrentDownloads: 3,
+  maxConcurrentUploads: 5,
+  runtime: "runc",
+};
 
 export interface GlobalFlags {
   root?: string;
@@ -108,6 +115,8 @@ function loadClientConfig(root: string): ClientConfig {
     if (!Number.isInteger(cfg[key]) || cfg[key] < 1)
       throw new Error(`${file}: ${key} must be a positive integer`);
   }
+  if (typeof cfg.runtime !== "string" || cfg.runtime === "")
+    throw new Error(`${file}: runtime must be a path or a name`);
   return cfg;
 }
 

@@ -24,7 +24,56 @@ const commands: Record<string, Loader> = {
   manifest: async () => (await import("./manifest.js")).manifestCommand(),
   image: imageGroup,
   registry: async () => (await import("./registry.js")).registryCommand(),
+  run: async () => (await import("./run.js")).runCommand(),
+  create: async () => (await import("./run.js")).createCommand(),
+  ps: async () => (await import("./ps.js")).psCommand(),
+  start: async () => (await import("./containers.js")).startCommand(),
+  stop: async () => (await import("./containers.js")).stopCommand(),
+  restart: async () => (await import("./containers.js")).restartCommand(),
+  kill: async () => (await import("./containers.js")).killCommand(),
+  rm: async () => (await import("./containers.js")).rmCommand(),
+  wait: async () => (await import("./containers.js")).waitCommand(),
+  rename: async () => (await import("./containers.js")).renameCommand(),
+  logs: async () => (await import("./logs.js")).logsCommand(),
+  exec: async () => (await import("./exec.js")).execCommand(),
+  top: async () => (await import("./exec.js")).topCommand(),
+  port: async () => (await import("./exec.js")).portCommand(),
+  attach: async () => (await import("./exec.js")).attachCommand(),
+  inspect: async () => (await import("./exec.js")).inspectCommand(true),
+  container: containerGroup,
 };
+
+/** `berth container ls|run|…`, as `docker container …`. */
+async function containerGroup(): Promise<Command> {
+  const [run, ps, life, logs, exec] = await Promise.all([
+    import("./run.js"),
+    import("./ps.js"),
+    import("./containers.js"),
+    import("./logs.js"),
+    import("./exec.js"),
+  ]);
+  return new Command("container")
+    .description("Manage containers")
+    .enablePositionalOptions()
+    .addCommand(ps.psCommand("ls").aliases(["ps", "list"]))
+    .addCommand(run.runCommand())
+    .addCommand(run.createCommand())
+    .addCommand(life.startCommand())
+    .addCommand(life.stopCommand())
+    .addCommand(life.restartCommand())
+    .addCommand(life.killCommand())
+    .addCommand(life.rmCommand("rm").alias("remove"))
+    .addCommand(life.waitCommand())
+    .addCommand(life.renameCommand())
+    .addCommand(life.pruneContainersCommand())
+    .addCommand(logs.logsCommand())
+    .addCommand(exec.execCommand())
+    .addCommand(exec.topCommand())
+    .addCommand(exec.portCommand())
+    .addCommand(exec.attachCommand())
+    .addCommand(exec.inspectCommand())
+    .addCommand(life.cleanupCommand(), { hidden: true });
+}
 
 async function imageGroup(): Promise<Command> {
   const [pull, push, tag, images, rmi, archive] = await Promise.all([
@@ -51,7 +100,7 @@ async function imageGroup(): Promise<Command> {
 
 export async function buildProgram(only?: string): Promise<Command> {
   const program = new Command("berth")
-    .description("Berth: a container image registry and client")
+    .description("Berth: a container image registry, client and runtime")
     .version("0.1.0", "-v, --version", "print the version")
     .option("--root <dir>", "local image store (default $BERTH_ROOT or ~/.local/share/berth)")
     // Global options go before the command, as docker's do; `registry serve --root` is the server's own.

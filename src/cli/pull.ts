@@ -27,16 +27,32 @@ function pullingFrom(ref: Reference): string {
   return ref.repository;
 }
 
-async function runPull(ctx: CliContext, input: string, flags: PullFlags): Promise<void> {
+/**
+ * Pulls an image as `berth pull` does, printing its progress to `out` (run pulls a missing image
+ * this way, to stderr). The one entry point other commands use.
+ */
+export async function pullImage(
+  ctx: CliContext,
+  input: string,
+  opts: { platform?: string; quiet?: boolean; out?: NodeJS.WritableStream } = {},
+): Promise<void> {
+  await runPull(ctx, input, { platform: opts.platform, quiet: opts.quiet }, opts.out);
+}
+
+async function runPull(
+  ctx: CliContext,
+  input: string,
+  flags: PullFlags,
+  out: NodeJS.WritableStream = process.stdout,
+): Promise<void> {
   const ref = parseReference(input);
   const platform: Platform | undefined = flags.platform ? parsePlatform(flags.platform) : undefined;
-  const out = process.stdout;
   const explicitTag = ref.digest !== undefined || /:[^/]+$/.test(input.replace(/@.*$/, ""));
   if (flags.allTags) {
     if (explicitTag) throw new Error("tag can't be used with --all-tags/-a");
     const tags = await (await ctx.repository(ref)).listTags();
     let newer = false;
-    for (const tag of tags) newer = (await pullOne(ctx, withTag(ref, tag), platform, flags)) || newer;
+    for (const tag of tags) newer = (await pullOne(ctx, withTag(ref, tag), platform, flags, out)) || newer;
     if (!flags.quiet) {
       out.write(
         `Status: ${newer ? "Downloaded newer image" : "Image is up to date"} for ${familiarName(ref)}\n`,
@@ -46,7 +62,7 @@ async function runPull(ctx: CliContext, input: string, flags: PullFlags): Promis
     return;
   }
   if (!explicitTag && !flags.quiet) out.write(`Using default tag: ${ref.tag}\n`);
-  const newer = await pullOne(ctx, ref, platform, flags);
+  const newer = await pullOne(ctx, ref, platform, flags, out);
   if (!flags.quiet) {
     const shown = familiarString(ref);
     out.write(`Status: ${newer ? "Downloaded newer image" : "Image is up to date"} for ${shown}\n`);
@@ -63,8 +79,8 @@ async function pullOne(
   ref: Reference,
   platform: Platform | undefined,
   flags: PullFlags,
+  out: NodeJS.WritableStream,
 ): Promise<boolean> {
-  const out = process.stdout;
   if (!flags.quiet) out.write(`${ref.digest?.toString() ?? ref.tag}: Pulling from ${pullingFrom(ref)}\n`);
   const printer = flags.quiet ? undefined : new ProgressPrinter(out);
   try {

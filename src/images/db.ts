@@ -103,6 +103,14 @@ export class ImageDb {
     this.db.close();
   }
 
+  /**
+   * The SQLite connection itself, for modules that keep tables of their own in the same file
+   * (the runtime's containers), so that their transactions and the images' are one.
+   */
+  get connection(): Database.Database {
+    return this.db;
+  }
+
   /** Runs fn in an IMMEDIATE transaction: it takes the write lock up front, so concurrent writers queue instead of failing. */
   write<T>(fn: () => T): T {
     return this.db.transaction(fn).immediate();

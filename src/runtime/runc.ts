@@ -1,3 +1,5 @@
+import { accessSync, constants } from "node:fs";
+import { delimiter, isAbsolute, join } from "node:path";
 import { RuntimeError } from "./errors.js";
 import { execHelper } from "./exec-file.js";
 
@@ -8,10 +10,15 @@ export interface RuntimeState {
 
 /** The OCI runtime binary (runc by default, from the client config) and its state directory. */
 export class OciRuntime {
+  /** Absolute: conmon wants a path, not a name. */
+  readonly path: string;
+
   constructor(
-    readonly path: string,
+    runtime: string,
     readonly stateRoot: string,
-  ) {}
+  ) {
+    this.path = lookPath(runtime);
+  }
 
   private async call(args: string[]): Promise<string> {
     const r = await execHelper(this.path, [`--root=${this.stateRoot}`, ...args]);
@@ -60,4 +67,21 @@ export function runtimeMessage(stderr: string): string {
     return m ? m[1]!.replace(/\\"/g, '"').replace(/\\\\/g, "\\") : l;
   });
   return msgs.at(-1) ?? "";
+}
+
+/** A program's absolute path: as given when it has a slash, else the first executable on PATH. */
+export function lookPath(name: string): string {
+  if (name.includes("/")) return isAbsolute(name) ? name : join(process.cwd(), name);
+  for (const dir of (
+    process.env.PATH ?? "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+  ).split(delimiter)) {
+    const p = join(dir || ".", name);
+    try {
+      accessSync(p, constants.X_OK);
+      return p;
+    } catch {}
+  }
+  throw new RuntimeError(
+    `the OCI runtime "${name}" was not found on PATH (install runc, or set runtime: in ROOT/config.yaml)`,
+  );
 }

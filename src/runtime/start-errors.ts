@@ -5,8 +5,11 @@ import { CommandStartError, RuntimeError } from "./errors.js";
  * a missing executable or path gives exit status 127, one that cannot be executed 126, anything
  * else is the runtime failing (125).
  */
-export function startFailure(message: string): Error {
-  const text = `failed to create task for container: OCI runtime create failed: ${message}: unknown`;
+export function startFailure(message: string, op: "create" | "exec" = "create"): Error {
+  const text =
+    op === "exec"
+      ? `OCI runtime exec failed: exec failed: ${message}: unknown`
+      : `failed to create task for container: OCI runtime create failed: ${message}: unknown`;
   if (/executable file not found|no such file or directory/.test(message))
     return new CommandStartError(text, 127);
   if (/permission denied|exec format error|is a directory/.test(message))

@@ -1,0 +1,187 @@
+import { lstat, readdir } from "node:fs/promises";
+import { join } from "node:path";
+import { UsageError } from "../errors.js";
+import { resolveLocalImage } from "../images/resolve.js";
+import type { ContainerView } from "../runtime/containers.js";
+import { commandText, portsText, statusText } from "../runtime/status.js";
+import { Command } from "./commander.js";
+import { containersOf } from "./container-context.js";
+import { withContext } from "./context.js";
+import { ellipsis, humanDuration, humanSize, timeAgo } from "./format/units.js";
+import { printRows } from "./output.js";
+
+const collect = (value: string, previous: string[] = []) => [...previous, value];
+
+interface PsFlags {
+  all?: boolean;
+  quiet?: boolean;
+  size?: boolean;
+  last?: string;
+  latest?: boolean;
+  trunc: boolean;
+  filter?: string[];
+  format?: string;
+}
+
+const STATUSES = ["created", "restarting", "running", "removing", "paused", "exited", "dead"];
+
+export function psCommand(name = "ps"): Command {
+  return new Command(name)
+    .description("List containers")
+    .option("-a, --all", "show all containers (default shows just running)")
+    .option("-q, --quiet", "only display container IDs")
+    .option("-s, --size", "display total file sizes")
+    .option("-n, --last <n>", "show n last created containers (includes all states)")
+    .option("-l, --latest", "show the latest created container (includes all states)")
+    .option("--no-trunc", "don't truncate output")
+    .option("-f, --filter <filter>", "filter output based on conditions provided", collect)
+    .option("--format <format>", "format output using a custom template")
+    .action(
+      withContext(async (ctx, flags: PsFlags) => {
+        const containers = containersOf(ctx);
+        const filters = parseFilters(flags.filter ?? []);
+        let list = containers.list();
+        const last = flags.latest ? 1 : flags.last !== undefined ? Number(flags.last) : -1;
+        if (flags.last !== undefined && !/^-?\d+$/.test(flags.last))
+          throw new UsageError(`invalid argument "${flags.last}" for "-n, --last" flag`);
+        const all = flags.all || last > 0 || filters.some((f) => f.key === "status" || f.key === "exited");
+        if (!all)
+          list = list.filter((c) => c.observed.state === "running" || c.observed.state === "restarting");
+        const ancestors = ancestorIds(ctx.store.db, filters);
+        list = list.filter((c) => filters.every((f) => matches(c, f, ancestors)));
+        if (last > 0) list = list.slice(0, last);
+        const id = (full: string) => (flags.trunc ? full.slice(0, 12) : full);
+        if (flags.quiet) {
+          process.stdout.write(list.map((c) => `${id(c.id)}\n`).join(""));
+          return;
+        }
+        const now = Date.now();
+        const rows = [];
+        for (const c of list) {
+          const command = commandText(c);
+          const labels = Object.entries(c.settings.labels)
+            .map(([k, v]) => `${k}=${v}`)
+            .join(",");
+          rows.push({
+            ID: id(c.id),
+            Image: c.image,
+            Command: JSON.stringify(flags.trunc ? ellipsis(command, 20) : command),
+            CreatedAt: goTime(new Date(c.created)),
+            RunningFor: timeAgo(new Date(c.created), now),
+            Ports: portsText(c),
+            State: c.observed.state,
+            Status: statusText(c, now, humanDuration),
+            Size: flags.size
+              ? await sizeText(containers.paths(c.id).upper, ctx.store.db.image(c.imageId)?.size ?? 0)
+              : "",
+            Names: c.name,
+            Labels: labels,
+            Mounts: c.settings.mounts.map((m) => m.name ?? m.source).join(","),
+            Networks: c.settings.network === "default" ? "bridge" : c.settings.network,
+          });
+        }
+        const table = `table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}${
+          flags.size ? "\t{{.Size}}" : ""
+        }`;
+        printRows(rows, flags.format, table, {
+          ID: "CONTAINER ID",
+          Image: "IMAGE",
+          Command: "COMMAND",
+          CreatedAt: "CREATED AT",
+          RunningFor: "CREATED",
+          Ports: "PORTS",
+          State: "STATE",
+          Status: "STATUS",
+          Size: "SIZE",
+          Names: "NAMES",
+          Labels: "LABELS",
+          Mounts: "MOUNTS",
+          Networks: "NETWORKS",
+        });
+      }),
+    );
+}
+
+interface Filter {
+  key: string;
+  value: string;
+}
+
+function parseFilters(list: string[]): Filter[] {
+  return list.map((f) => {
+    const eq = f.indexOf("=");
+    if (eq < 0) throw new UsageError(`bad format of filter (expected name=value)`);
+    const key = f.slice(0, eq).toLowerCase();
+    const value = f.slice(eq + 1);
+    if (!["id", "name", "label", "status", "exited", "ancestor"].includes(key))
+      throw new UsageError(`invalid filter '${key}'`);
+    if (key === "status" && !STATUSES.includes(value))
+      throw new UsageError(`invalid filter 'status=${value}'`);
+    if (key === "exited" && !/^-?\d+$/.test(value)) throw new UsageError(`invalid filter 'exited=${value}'`);
+    return { key, value };
+  });
+}
+
+/** `ancestor=`: the images the filter names (by name or ID), so containers match by image ID. */
+function ancestorIds(db: Parameters<typeof resolveLocalImage>[0], filters: Filter[]): Set<string> {
+  const out = new Set<string>();
+  for (const f of filters) {
+    if (f.key !== "ancestor") continue;
+    try {
+      out.add(resolveLocalImage(db, f.value).imageId);
+    } catch {}
+  }
+  return out;
+}
+
+function matches(c: ContainerView, f: Filter, ancestors: Set<string>): boolean {
+  switch (f.key) {
+    case "id":
+      return c.id.startsWith(f.value);
+    case "name":
+      return new RegExp(f.value.replace(/^\//, "")).test(c.name);
+    case "label": {
+      const eq = f.value.indexOf("=");
+      if (eq < 0) return f.value in c.settings.labels;
+      return c.settings.labels[f.value.slice(0, eq)] === f.value.slice(eq + 1);
+    }
+    case "status":
+      return c.observed.state === f.value;
+    case "exited":
+      return c.observed.state === "exited" && c.observed.exitCode === Number(f.value);
+    case "ancestor":
+      return ancestors.has(c.imageId) || c.image === f.value;
+    default:
+      return true;
+  }
+}
+
+async function sizeText(upper: string, virtual: number): Promise<string> {
+  const own = await duBytes(upper);
+  return `${humanSize(own)} (virtual ${humanSize(own + virtual)})`;
+}
+
+/** Bytes of regular files under a directory (the container's layer). */
+export async function duBytes(dir: string): Promise<number> {
+  let total = 0;
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch {
+    return 0;
+  }
+  for (const name of names) {
+    const p = join(dir, name);
+    const st = await lstat(p);
+    if (st.isDirectory()) total += await duBytes(p);
+    else if (st.isFile()) total += st.size;
+  }
+  return total;
+}
+
+function goTime(d: Date): string {
+  return `${d
+    .toISOString()
+    .replace("T", " ")
+    .replace(/\.\d{3}Z$/, "")} +0000 UTC`;
+}

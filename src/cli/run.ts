@@ -1,0 +1,159 @@
+import { statSync } from "node:fs";
+import { UsageError } from "../errors.js";
+import { NoSuchImageError, resolveLocalImage } from "../images/resolve.js";
+import { familiarString, parseReference } from "../oci/reference.js";
+import type { Containers } from "../runtime/containers.js";
+import { readLog } from "../runtime/logs.js";
+import type { Command } from "./commander.js";
+import { containersOf, reportDaemonError } from "./container-context.js";
+import { type CliContext, withContext } from "./context.js";
+import { containerCommand, createRequestFrom, type RunFlags } from "./run-flags.js";
+
+export function runCommand(): Command {
+  return containerCommand("run", "Create and run a new container from an image")
+    .option("-d, --detach", "run container in background and print container ID")
+    .action(
+      withContext(async (ctx, image: string, cmd: string[], flags: RunFlags) => {
+        process.exitCode = await runContainer(ctx, image, cmd, flags);
+      }),
+    );
+}
+
+export function createCommand(): Command {
+  return containerCommand("create", "Create a new container").action(
+    withContext(async (ctx, image: string, cmd: string[], flags: RunFlags) => {
+      try {
+        const containers = containersOf(ctx);
+        const rec = await containers.create({
+          ...createRequestFrom(flags, cmd),
+          ...(await imageFor(ctx, image, flags)),
+        });
+        process.stdout.write(`${rec.id}\n`);
+      } catch (err) {
+        process.exitCode = failed(err, "create");
+      }
+    }),
+  );
+}
+
+/** docker run's failure output: `docker: Error response from daemon: …` and a hint; 125 unless the command could not start. */
+function failed(err: unknown, command: string): number {
+  if (err instanceof UsageError) {
+    process.stderr.write(`berth: ${err.message}\nSee 'berth ${command} --help'.\n`);
+    return 125;
+  }
+  const code = reportDaemonError(err, "berth: ");
+  process.stderr.write(`Run 'berth ${command} --help' for more information\n`);
+  return code === 1 ? 125 : code;
+}
+
+/** The image to run: local, else pulled first as docker run does (`--pull missing`), printing the pull to stderr. */
+async function imageFor(
+  ctx: CliContext,
+  input: string,
+  flags: RunFlags,
+): Promise<{ imageId: string; image: string }> {
+  const { pullImage } = flags.pull === "never" ? { pullImage: undefined } : await import("./pull.js");
+  if (flags.pull === "always")
+    await pullImage!(ctx, input, { platform: flags.platform, out: process.stderr });
+  try {
+    return { imageId: resolveLocalImage(ctx.store.db, input).imageId, image: input };
+  } catch (err) {
+    if (!(err instanceof NoSuchImageError) || !pullImage) throw err;
+  }
+  process.stderr.write(`Unable to find image '${familiarString(parseReference(input))}' locally\n`);
+  await pullImage(ctx, input, { platform: flags.platform, out: process.stderr });
+  return { imageId: resolveLocalImage(ctx.store.db, input).imageId, image: input };
+}
+
+async function runContainer(ctx: CliContext, image: string, cmd: string[], flags: RunFlags): Promise<number> {
+  const containers = containersOf(ctx);
+  let id: string;
+  try {
+    const request = createRequestFrom(flags, cmd);
+    if (flags.detach && flags.rm === undefined) {
+      // nothing: docker allows -d with --rm; the exit command removes it
+    }
+    const rec = await containers.create({ ...request, ...(await imageFor(ctx, image, flags)) });
+    id = rec.id;
+  } catch (err) {
+    return failed(err, "run");
+  }
+  if (flags.detach) {
+    try {
+      await containers.start(id, { exitCommand: true });
+    } catch (err) {
+      const code = failed(err, "run");
+      if (flags.rm) await containers.remove(id, { force: true }).catch(() => {});
+      return code;
+    }
+    process.stdout.write(`${id}\n`);
+    return 0;
+  }
+  return runAttached(containers, id, flags);
+}
+
+/** Starts the container and prints its output as it comes (from conmon's log), then exits with its status. */
+async function runAttached(containers: Containers, id: string, flags: RunFlags): Promise<number> {
+  if (flags.interactive || flags.tty) {
+    const { attachAndStart } = await import("./attach.js");
+    return attachAndStart(containers, id, {
+      stdin: flags.interactive ?? false,
+      tty: flags.tty ?? false,
+      rm: flags.rm ?? false,
+    });
+  }
+  let offset = 0;
+  try {
+    await containers.start(id, {
+      exitCommand: false,
+      beforeRun: (_rec, paths) => {
+        try {
+          offset = statSync(paths.log).size;
+        } catch {}
+      },
+    });
+  } catch (err) {
+    const code = failed(err, "run");
+    if (flags.rm) await containers.remove(id, { force: true }).catch(() => {});
+    return code;
+  }
+  return followToExit(containers, id, offset, flags.rm ?? false);
+}
+
+export async function followToExit(
+  containers: Containers,
+  id: string,
+  offset: number,
+  rm: boolean,
+): Promise<number> {
+  const unproxy = proxySignals(containers, id);
+  let stopped = false;
+  const printing = readLog(
+    containers.paths(id).log,
+    (e) => (e.stream === "stdout" ? process.stdout : process.stderr).write(e.text),
+    { offset, follow: true, stopped: () => stopped },
+  );
+  try {
+    const seen = await containers.waitExit(id);
+    stopped = true;
+    await printing;
+    await containers.cleanup(id, { restart: false, autoRemove: false }).catch(() => {});
+    if (rm) await containers.remove(id, { force: true, volumes: true }).catch(() => {});
+    return seen?.exitCode ?? 0;
+  } finally {
+    unproxy();
+  }
+}
+
+/** docker run --sig-proxy: signals berth receives go to the container's process. */
+function proxySignals(containers: Containers, id: string): () => void {
+  const signals: NodeJS.Signals[] = ["SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2"];
+  const handler = (sig: NodeJS.Signals) => {
+    containers.kill(id, sig).catch(() => {});
+  };
+  for (const s of signals) process.on(s, handler);
+  return () => {
+    for (const s of signals) process.off(s, handler);
+  };
+}
