@@ -97,9 +97,11 @@ type Probe =
  * `.wh..wh..opq`) hides everything below it.
  */
 export class LayerStack implements SourceTree {
-  private readonly opaque = new Map<string, Set<string>>();
-
-  constructor(readonly dirs: string[]) {}
+  /** `opaque` may be shared between stacks over the same layers: it caches each layer's opaque directories. */
+  constructor(
+    readonly dirs: string[],
+    private readonly opaque = new Map<string, Set<string>>(),
+  ) {}
 
   private opaqueDirs(layer: string): Set<string> {
     let set = this.opaque.get(layer);

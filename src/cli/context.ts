@@ -17,6 +17,8 @@ export interface ClientConfig {
   maxConcurrentUploads: number;
   /** The OCI runtime containers run with: a path, or a name looked up on PATH. */
   runtime: string;
+  /** Bytes a build context may hold ("4g", "500m" or a number); `berth build` refuses bigger ones. */
+  buildContextLimit?: string | number;
 }
 
 const DEFAULTS: ClientConfig = {

@@ -1,0 +1,192 @@
+import { createHash } from "node:crypto";
+import { existsSync } from "node:fs";
+import type Database from "better-sqlite3";
+import type { LocalStore } from "../images/local-store.js";
+import { collectGarbage } from "../images/remove.js";
+import type { StepAction } from "./evaluate.js";
+
+/**
+ * The build cache: one row per step that made a layer, keyed by everything the step's result
+ * depends on (cacheKey below). It lives in the store's database, in a table of its own, so a
+ * hit is one indexed read and two builds at once share it (every write is one IMMEDIATE
+ * transaction; a step two builds ran at once keeps the later row, and both layers are valid).
+ * Layers are the store's own: a row whose layer was removed since (by rmi or image prune) is
+ * a miss, and `builder prune` removes rows, then every layer no image and no row still uses.
+ */
+
+export const BUILD_CACHE_SCHEMA = `
+CREATE TABLE IF NOT EXISTS build_cache (
+  key         TEXT PRIMARY KEY,     -- sha256 over the step's inputs
+  chain_id    TEXT NOT NULL,        -- the layer the step made, with everything below it
+  diff_id     TEXT NOT NULL,
+  created     TEXT NOT NULL,        -- when the layer was made: its history entry's time
+  description TEXT NOT NULL,        -- the step, as progress names it
+  size        INTEGER NOT NULL,     -- uncompressed bytes of the layer
+  created_at  TEXT NOT NULL,
+  last_used   TEXT NOT NULL,
+  usage_count INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS build_cache_chain ON build_cache(chain_id);
+`;
+
+export interface CacheEntry {
+  key: string;
+  chainId: string;
+  diffId: string;
+  created: string;
+  description: string;
+  size: number;
+  createdAt: string;
+  lastUsed: string;
+  usageCount: number;
+}
+
+interface Row {
+  key: string;
+  chain_id: string;
+  diff_id: string;
+  created: string;
+  description: string;
+  size: number;
+  created_at: string;
+  last_used: string;
+  usage_count: number;
+}
+
+function toEntry(r: Row): CacheEntry {
+  return {
+    key: r.key,
+    chainId: r.chain_id,
+    diffId: r.diff_id,
+    created: r.created,
+    description: r.description,
+    size: r.size,
+    createdAt: r.created_at,
+    lastUsed: r.last_used,
+    usageCount: r.usage_count,
+  };
+}
+
+/**
+ * A step's cache key: the layers it runs on (the chain ID of everything below, which names the
+ * base image's layers and every earlier step's result), the step as evaluated (command, the
+ * environment with ARG and ENV values, user, working directory, network; or the sources and
+ * destination, --chown and --chmod), and for COPY and ADD the content hash of what it copies.
+ * Proxy variables are left out, as BuildKit does, so a changed proxy does not rebuild.
+ */
+export function cacheKey(parentChain: string | null, action: StepAction, contentHash?: string): string {
+  const { proxyEnv: _proxy, ...rest } = action as StepAction & { proxyEnv?: string[] };
+  const material =
+    action.kind === "copy"
+      ? { ...rest, from: undefined, sources: undefined, inline: undefined, content: contentHash }
+      : { ...rest, content: contentHash };
+  const json = JSON.stringify({ v: 1, parent: parentChain ?? "scratch", step: material });
+  return `sha256:${createHash("sha256").update(json).digest("hex")}`;
+}
+
+export class BuildCache {
+  private constructor(
+    private readonly store: LocalStore,
+    private readonly db: Database.Database,
+  ) {}
+
+  static open(store: LocalStore): BuildCache {
+    const db = store.db.connection;
+    const exists = db
+      .prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'build_cache'")
+      .get();
+    if (!exists) store.db.write(() => db.exec(BUILD_CACHE_SCHEMA));
+    return new BuildCache(store, db);
+  }
+
+  /** The entry for a key, if its layer is still in the store (else the entry is dropped). */
+  lookup(key: string): CacheEntry | undefined {
+    const row = this.db.prepare("SELECT * FROM build_cache WHERE key = ?").get(key) as Row | undefined;
+    if (!row) return undefined;
+    if (!this.store.db.layer(row.chain_id) || !existsSync(this.store.layerDiffDir(row.chain_id))) {
+      this.store.db.write(() => this.db.prepare("DELETE FROM build_cache WHERE key = ?").run(key));
+      return undefined;
+    }
+    const now = new Date().toISOString();
+    this.store.db.write(() =>
+      this.db
+        .prepare("UPDATE build_cache SET last_used = ?, usage_count = usage_count + 1 WHERE key = ?")
+        .run(now, key),
+    );
+    return toEntry({ ...row, last_used: now, usage_count: row.usage_count + 1 });
+  }
+
+  put(entry: Omit<CacheEntry, "createdAt" | "lastUsed" | "usageCount">): void {
+    const now = new Date().toISOString();
+    this.store.db.write(() =>
+      this.db
+        .prepare(
+          `INSERT INTO build_cache (key, chain_id, diff_id, created, description, size, created_at, last_used, usage_count)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0)
+           ON CONFLICT(key) DO UPDATE SET chain_id = excluded.chain_id, diff_id = excluded.diff_id,
+             created = excluded.created, description = excluded.description, size = excluded.size,
+             last_used = excluded.last_used`,
+        )
+        .run(entry.key, entry.chainId, entry.diffId, entry.created, entry.description, entry.size, now, now),
+    );
+  }
+
+  entries(): (CacheEntry & { inUse: boolean })[] {
+    const rows = this.db
+      .prepare(
+        `SELECT c.*, EXISTS (SELECT 1 FROM image_layers il WHERE il.chain_id = c.chain_id) AS in_use
+           FROM build_cache c ORDER BY c.last_used DESC, c.key`,
+      )
+      .all() as (Row & { in_use: number })[];
+    return rows.map((r) => ({ ...toEntry(r), inUse: r.in_use === 1 }));
+  }
+
+  /**
+   * Bytes the cache holds on its own: layers that rows name and no image uses (each counted
+   * once), and how many rows there are.
+   */
+  usage(): { entries: number; size: number; reclaimable: number } {
+    const entries = (this.db.prepare("SELECT COUNT(*) AS n FROM build_cache").get() as { n: number }).n;
+    const own = this.db
+      .prepare(
+        `SELECT COALESCE(SUM(l.size), 0) AS size FROM layers l
+          WHERE l.chain_id IN (SELECT chain_id FROM build_cache)
+            AND l.chain_id NOT IN (SELECT chain_id FROM image_layers)`,
+      )
+      .get() as { size: number };
+    return { entries, size: own.size, reclaimable: own.size };
+  }
+
+  /**
+   * Removes cache rows (all with `all`, else those whose layer no image uses), then every layer
+   * that no image and no remaining row needs. Returns the removed rows and the bytes freed.
+   */
+  async prune(all: boolean): Promise<{ removed: CacheEntry[]; reclaimed: number }> {
+    const removed = this.store.db.write(() => {
+      const rows = (
+        all
+          ? this.db.prepare("SELECT * FROM build_cache").all()
+          : this.db
+              .prepare("SELECT * FROM build_cache WHERE chain_id NOT IN (SELECT chain_id FROM image_layers)")
+              .all()
+      ) as Row[];
+      const del = this.db.prepare("DELETE FROM build_cache WHERE key = ?");
+      for (const r of rows) del.run(r.key);
+      return rows.map(toEntry);
+    });
+    const before = this.ownedLayerBytes();
+    // The rows left all name layers that images use, so whatever no image uses can go.
+    await collectGarbage(this.store);
+    return { removed, reclaimed: Math.max(0, before - this.ownedLayerBytes()) };
+  }
+
+  private ownedLayerBytes(): number {
+    return (
+      this.db
+        .prepare(
+          "SELECT COALESCE(SUM(size), 0) AS size FROM layers WHERE chain_id NOT IN (SELECT chain_id FROM image_layers)",
+        )
+        .get() as { size: number }
+    ).size;
+  }
+}
