@@ -256,6 +256,12 @@ class Build {
     }
     delete base.config.created;
 
+    // Stages this one copies from are built first, so their steps come before the COPY's.
+    for (const ins of [...stage.instructions, ...triggers.map((t) => parseTrigger(t, from.loc))]) {
+      if ((ins.kind !== "COPY" && ins.kind !== "ADD") || ins.from === undefined) continue;
+      const dep = this.stageByRef(ins.from, ins.loc);
+      if (dep) await this.stage(dep.index);
+    }
     const ev = new StageEvaluator(base, {
       escape: df.escape,
       buildArgs: this.buildArgs,
@@ -447,7 +453,7 @@ class Build {
       vertex.done();
       return { layer, created };
     } catch (err) {
-      vertex.fail((err as Error).message);
+      vertex.fail(err instanceof BuildError ? err.detail : (err as Error).message);
       throw err;
     } finally {
       await rm(tmp, { recursive: true, force: true });
@@ -503,13 +509,20 @@ class Build {
     });
   }
 
-  /** COPY --from: a stage by name or index (built first), else an image. */
-  private async fromTree(from: string, loc: Location): Promise<{ tree: SourceTree; what: string }> {
+  /** COPY --from=NAME or --from=INDEX: the stage it names, if it names one. */
+  private stageByRef(from: string, loc: Location): Stage | undefined {
     const stages = this.req.dockerfile.stages;
     const byName = stages.find((s) => s.name === from.toLowerCase());
-    const byIndex = /^\d+$/.test(from) ? stages[Number(from)] : undefined;
-    if (/^\d+$/.test(from) && !byIndex) throw new BuildError(`invalid stage index ${from}`, loc);
-    const stage = byName ?? byIndex;
+    if (byName) return byName;
+    if (!/^\d+$/.test(from)) return undefined;
+    const byIndex = stages[Number(from)];
+    if (!byIndex) throw new BuildError(`invalid stage index ${from}`, loc);
+    return byIndex;
+  }
+
+  /** COPY --from: a stage by name or index (built first), else an image. */
+  private async fromTree(from: string, loc: Location): Promise<{ tree: SourceTree; what: string }> {
+    const stage = this.stageByRef(from, loc);
     if (stage) {
       const result = await this.stage(stage.index);
       return { tree: this.stack(result.layers), what: `stage ${stage.name ?? stage.index}` };

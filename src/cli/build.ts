@@ -455,7 +455,7 @@ async function diskUsage(ctx: CliContext, flags: { verbose?: boolean; format?: s
   );
   if (flags.verbose) {
     const entries = BuildCache.open(ctx.store).entries();
-    process.stdout.write("\nBuild cache usage: " + humanSize(cache.size) + "\n\n");
+    process.stdout.write(`\nBuild cache usage: ${humanSize(cache.size)}\n\n`);
     printRows(
       entries.map((e) => ({
         ID: cacheId(e.key),
