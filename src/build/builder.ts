@@ -418,7 +418,7 @@ class Build {
         write = () => this.runProcess(action, layers, diff, scratch, step, vertex);
       } else if (action.kind === "copy") {
         const plan = await this.planCopyStep(action, layers, scratch, step.loc);
-        key = cacheKey(parentChain, action, await hashPlan(plan));
+        key = cacheKey(parentChain, action, await hashPlan(plan, this.cache.fileDigests));
         write = () => writePlan(plan, diff, this.epochMs);
       } else {
         const plan = this.planWorkdir(action, layers, step.loc);

@@ -3,6 +3,7 @@ import { existsSync } from "node:fs";
 import type Database from "better-sqlite3";
 import type { LocalStore } from "../images/local-store.js";
 import { collectGarbage } from "../images/remove.js";
+import type { DigestMemo } from "./copy.js";
 import type { StepAction } from "./evaluate.js";
 
 /**
@@ -27,6 +28,13 @@ CREATE TABLE IF NOT EXISTS build_cache (
   usage_count INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS build_cache_chain ON build_cache(chain_id);
+-- sha256 of build-context files, valid while device, inode, size, mtime and ctime are the same
+-- (a write changes ctime, which no one can set back), so a rebuild need not read unchanged files
+CREATE TABLE IF NOT EXISTS build_file_digests (
+  path     TEXT PRIMARY KEY,
+  identity TEXT NOT NULL,
+  digest   TEXT NOT NULL
+);
 `;
 
 export interface CacheEntry {
@@ -93,7 +101,7 @@ export class BuildCache {
   static open(store: LocalStore): BuildCache {
     const db = store.db.connection;
     const exists = db
-      .prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'build_cache'")
+      .prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'build_file_digests'")
       .get();
     if (!exists) store.db.write(() => db.exec(BUILD_CACHE_SCHEMA));
     return new BuildCache(store, db);
@@ -115,6 +123,29 @@ export class BuildCache {
     );
     return toEntry({ ...row, last_used: now, usage_count: row.usage_count + 1 });
   }
+
+  /** The remembered digests of context files (see hashPlan). */
+  readonly fileDigests: DigestMemo = {
+    get: (paths) => {
+      const out = new Map<string, { identity: string; digest: string }>();
+      const stmt = this.db.prepare("SELECT identity, digest FROM build_file_digests WHERE path = ?");
+      this.store.db.read(() => {
+        for (const p of paths) {
+          const row = stmt.get(p) as { identity: string; digest: string } | undefined;
+          if (row) out.set(p, row);
+        }
+      });
+      return out;
+    },
+    put: (entries) => {
+      const stmt = this.db.prepare(
+        "INSERT INTO build_file_digests (path, identity, digest) VALUES (?, ?, ?) ON CONFLICT(path) DO UPDATE SET identity = excluded.identity, digest = excluded.digest",
+      );
+      this.store.db.write(() => {
+        for (const e of entries) stmt.run(e.path, e.identity, e.digest);
+      });
+    },
+  };
 
   put(entry: Omit<CacheEntry, "createdAt" | "lastUsed" | "usageCount">): void {
     const now = new Date().toISOString();
@@ -172,6 +203,7 @@ export class BuildCache {
       ) as Row[];
       const del = this.db.prepare("DELETE FROM build_cache WHERE key = ?");
       for (const r of rows) del.run(r.key);
+      if (all) this.db.prepare("DELETE FROM build_file_digests").run();
       return rows.map(toEntry);
     });
     const before = this.ownedLayerBytes();

@@ -2,20 +2,16 @@ import { createHash } from "node:crypto";
 import {
   chmodSync,
   constants,
-  copyFileSync,
   createReadStream,
   lchownSync,
   lstatSync,
-  lutimesSync,
   mkdirSync,
   readFileSync,
   readlinkSync,
-  symlinkSync,
   utimesSync,
-  writeFileSync,
 } from "node:fs";
+import { copyFile, type FileHandle, lchown, lutimes, open, readFile, symlink } from "node:fs/promises";
 import { join, posix } from "node:path";
-import { setImmediate as yieldToLoop } from "node:timers/promises";
 import { mknod, splitDevice } from "../layer/special-files.js";
 import { compareStrings } from "../layer/tar.js";
 import { parseGroup, parsePasswd } from "../runtime/user.js";
@@ -56,8 +52,11 @@ export interface PlannedEntry {
   gid: number;
   mtimeMs: number;
   rdev?: number;
-  /** Host file to copy (a file entry). */
+  /** Host file to copy (a file entry), and its size. */
   source?: string;
+  size?: number;
+  /** For a build context's file: what identifies its content while it is unchanged (device, inode, size, times). */
+  identity?: string;
   /** Inline content (a COPY heredoc, an ADD download written elsewhere is a `source`). */
   data?: string;
   target?: string;
@@ -228,6 +227,8 @@ interface Root {
   entry: TreeEntry;
   keepOwners: boolean;
   contentsOnly: boolean;
+  /** From the build context, whose file digests may be remembered between builds. */
+  context: boolean;
 }
 
 /** What a COPY or ADD step will write, sorted so that directories come before their contents. */
@@ -265,12 +266,13 @@ export function planCopy(step: CopyStep, source: CopySource | undefined, opts: P
         entry: r.entry,
         keepOwners: source.keepOwners,
         contentsOnly: r.entry.stat.isDirectory(),
+        context: source.confine,
       });
     }
   }
   for (const x of opts.extra ?? []) {
     const entry = x.tree.entry(x.rel);
-    if (entry) roots.push({ ...x, entry });
+    if (entry) roots.push({ ...x, entry, context: false });
   }
   const total = roots.length + step.inline.length;
   const destWritten = step.dest;
@@ -291,7 +293,7 @@ export function planCopy(step: CopyStep, source: CopySource | undefined, opts: P
   const modeOf = (st: { mode: number }, type: EntryType): number =>
     step.chmod !== undefined && type !== "symlink" ? step.chmod : st.mode & 0o7777;
 
-  const addEntry = (dest: string, e: TreeEntry, keep: boolean) => {
+  const addEntry = (dest: string, e: TreeEntry, keep: boolean, context: boolean) => {
     const st = e.stat;
     const type: EntryType = st.isDirectory()
       ? "dir"
@@ -314,7 +316,10 @@ export function planCopy(step: CopyStep, source: CopySource | undefined, opts: P
       mode: modeOf(st, type),
       ...ids,
       mtimeMs: st.mtimeMs,
-      ...(type === "file" ? { source: e.host } : {}),
+      ...(type === "file" ? { source: e.host, size: st.size } : {}),
+      ...(type === "file" && context
+        ? { identity: `${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}` }
+        : {}),
       ...(type === "symlink" ? { target: readlinkSync(e.host) } : {}),
       ...(type === "char" || type === "block" ? { rdev: st.rdev } : {}),
     });
@@ -326,7 +331,7 @@ export function planCopy(step: CopyStep, source: CopySource | undefined, opts: P
       const e = root.tree.entry(child);
       if (!e) continue;
       const d = dest === "" ? name : `${dest}/${name}`;
-      addEntry(d, e, root.keepOwners);
+      addEntry(d, e, root.keepOwners, root.context);
       if (e.stat.isDirectory()) walk(root, child, d);
     }
   };
@@ -362,7 +367,7 @@ export function planCopy(step: CopyStep, source: CopySource | undefined, opts: P
       walk(root, root.rel, destRel);
     } else {
       const d = destIsDir ? join2(destRel, root.name) : destRel;
-      addEntry(d, root.entry, root.keepOwners);
+      addEntry(d, root.entry, root.keepOwners, root.context);
     }
   }
   for (const inline of step.inline) {
@@ -407,18 +412,28 @@ function comparePaths(a: string, b: string): number {
  * The content hash of a plan for the cache key: every entry the step writes (not the
  * directories it only passes through), with its file's sha256, never a time.
  */
-export async function hashPlan(plan: CopyPlan): Promise<string> {
+export async function hashPlan(plan: CopyPlan, known?: DigestMemo): Promise<string> {
   const h = createHash("sha256");
   const files = plan.entries.filter((e) => e.type === "file" && e.source !== undefined);
   const digests = new Map<string, string>();
+  const remembered = known?.get(files.filter((e) => e.identity).map((e) => e.source!)) ?? new Map();
+  const learned: { path: string; identity: string; digest: string }[] = [];
   let next = 0;
   const worker = async () => {
     while (next < files.length) {
       const e = files[next++]!;
-      digests.set(e.dest, await fileDigest(e.source!));
+      const memo = remembered.get(e.source!);
+      if (memo && memo.identity === e.identity) {
+        digests.set(e.dest, memo.digest);
+        continue;
+      }
+      const digest = await fileDigest(e.source!);
+      digests.set(e.dest, digest);
+      if (e.identity) learned.push({ path: e.source!, identity: e.identity, digest });
     }
   };
   await Promise.all(Array.from({ length: Math.min(8, files.length) }, worker));
+  if (learned.length > 0) known?.put(learned);
   for (const e of plan.entries) {
     if (e.existing) continue;
     let content = "";
@@ -428,6 +443,31 @@ export async function hashPlan(plan: CopyPlan): Promise<string> {
     h.update(`${e.type} ${e.mode.toString(8)} ${e.uid}:${e.gid} ${JSON.stringify(e.dest)} ${content}\n`);
   }
   return `sha256:${h.digest("hex")}`;
+}
+
+/**
+ * Files taken one directory after another, so that the writers in flight create files in
+ * different directories (the kernel serialises creations in one directory).
+ */
+function interleaveByDirectory(entries: PlannedEntry[]): PlannedEntry[] {
+  const groups = new Map<string, PlannedEntry[]>();
+  for (const e of entries) {
+    const slash = e.dest.lastIndexOf("/");
+    const dir = slash < 0 ? "" : e.dest.slice(0, slash);
+    const g = groups.get(dir);
+    if (g) g.push(e);
+    else groups.set(dir, [e]);
+  }
+  const lists = [...groups.values()];
+  const out: PlannedEntry[] = [];
+  for (let i = 0; out.length < entries.length; i++) for (const l of lists) if (i < l.length) out.push(l[i]!);
+  return out;
+}
+
+/** Digests of build-context files remembered between builds, by path, valid while the file's identity is the same. */
+export interface DigestMemo {
+  get(paths: string[]): Map<string, { identity: string; digest: string }>;
+  put(entries: { path: string; identity: string; digest: string }[]): void;
 }
 
 function sha256(s: string): string {
@@ -444,41 +484,57 @@ async function fileDigest(path: string): Promise<string> {
 
 /**
  * Writes a plan into an empty layer directory. With `clampMs` (SOURCE_DATE_EPOCH), no time is
- * later than it. Directory metadata is set last, once their contents are in.
+ * later than it. Directories are made first, then files, links and nodes a few at a time (creating
+ * files is kernel work, and the threads of libuv's pool spread it over the cores), then the
+ * directories' metadata, once their contents are in.
  */
 export async function writePlan(plan: CopyPlan, dir: string, clampMs?: number): Promise<void> {
   const time = (ms: number) => (clampMs !== undefined && ms > clampMs ? clampMs : ms) / 1000;
-  const dirs: PlannedEntry[] = [];
-  let work = 0;
-  for (const e of plan.entries) {
-    if (++work % 256 === 0) await yieldToLoop();
-    const path = join(dir, e.dest);
-    switch (e.type) {
-      case "dir":
-        mkdirSync(path, { recursive: true, mode: 0o700 });
-        dirs.push(e);
-        break;
-      case "file":
-        if (e.data !== undefined) writeFileSync(path, e.data, { mode: 0o600 });
-        else copyFileSync(e.source!, path, constants.COPYFILE_FICLONE);
-        lchownSync(path, e.uid, e.gid);
-        chmodSync(path, e.mode);
-        utimesSync(path, time(e.mtimeMs), time(e.mtimeMs));
-        break;
-      case "symlink":
-        symlinkSync(e.target!, path);
-        lchownSync(path, e.uid, e.gid);
-        lutimesSync(path, time(e.mtimeMs), time(e.mtimeMs));
-        break;
-      default: {
+  const dirs = plan.entries.filter((e) => e.type === "dir");
+  for (const e of dirs) mkdirSync(join(dir, e.dest), { recursive: true, mode: 0o700 });
+  const rest = interleaveByDirectory(plan.entries.filter((e) => e.type !== "dir"));
+  let next = 0;
+  const worker = async () => {
+    while (next < rest.length) {
+      const e = rest[next++]!;
+      const path = join(dir, e.dest);
+      const t = time(e.mtimeMs);
+      if (e.type === "file") {
+        let fh: FileHandle;
+        if (e.data !== undefined || (e.size ?? 0) < 1024 * 1024) {
+          const data = e.data !== undefined ? Buffer.from(e.data) : await readFile(e.source!);
+          fh = await open(path, "wx", 0o600);
+          try {
+            await fh.writeFile(data);
+          } catch (err) {
+            await fh.close();
+            throw err;
+          }
+        } else {
+          await copyFile(e.source!, path, constants.COPYFILE_EXCL);
+          fh = await open(path, "r+");
+        }
+        try {
+          await fh.chown(e.uid, e.gid);
+          await fh.chmod(e.mode); // after chown, which clears setuid
+          await fh.utimes(t, t);
+        } finally {
+          await fh.close();
+        }
+      } else if (e.type === "symlink") {
+        await symlink(e.target!, path);
+        await lchown(path, e.uid, e.gid);
+        await lutimes(path, t, t);
+      } else {
         const { major, minor } = splitDevice(e.rdev ?? 0);
         mknod(path, e.type === "fifo" ? "p" : e.type === "char" ? "c" : "b", e.mode, major, minor);
         lchownSync(path, e.uid, e.gid);
         chmodSync(path, e.mode);
-        utimesSync(path, time(e.mtimeMs), time(e.mtimeMs));
+        utimesSync(path, t, t);
       }
     }
-  }
+  };
+  await Promise.all(Array.from({ length: Math.min(16, rest.length) }, worker));
   for (const e of dirs.reverse()) {
     const path = join(dir, e.dest);
     lchownSync(path, e.uid, e.gid);

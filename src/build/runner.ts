@@ -1,5 +1,4 @@
 import { Writable } from "node:stream";
-import { runEphemeral } from "../runtime/ephemeral.js";
 import { CommandStartError } from "../runtime/errors.js";
 
 /**
@@ -33,6 +32,8 @@ export const runInContainer: StepRunner = async (p) => {
         cb();
       },
     });
+  // Loaded on the first RUN that is not cached: a fully cached build never needs the runtime.
+  const { runEphemeral } = await import("../runtime/ephemeral.js");
   try {
     const result = await runEphemeral({
       lowerDirs: [...p.lowerDirs].reverse(),

@@ -31,8 +31,13 @@ export interface TreeEntry {
 
 export type IgnoreMatcher = (rel: string) => boolean;
 
+/**
+ * A directory, with .dockerignore's exclusions. Its files are read many times in a build (sized,
+ * matched, hashed, copied): stats are kept, as the context does not change while it is built.
+ */
 export class DirectoryTree implements SourceTree {
   private readonly visibility = new Map<string, boolean>();
+  private readonly stats = new Map<string, Stats | undefined>();
 
   constructor(
     readonly root: string,
@@ -51,27 +56,31 @@ export class DirectoryTree implements SourceTree {
     return v;
   }
 
+  private stat(rel: string): Stats | undefined {
+    if (this.stats.has(rel)) return this.stats.get(rel);
+    const st = lstatOrUndefined(rel === "" ? this.root : join(this.root, rel));
+    this.stats.set(rel, st);
+    return st;
+  }
+
   private includesSomething(rel: string): boolean {
     for (const name of readdirSync(join(this.root, rel))) {
       const child = `${rel}/${name}`;
-      const st = lstatOrUndefined(join(this.root, child));
+      const st = this.stat(child);
       if (st && this.visible(child, st)) return true;
     }
     return false;
   }
 
   entry(rel: string): TreeEntry | undefined {
-    const host = rel === "" ? this.root : join(this.root, rel);
-    const stat = lstatOrUndefined(host);
+    const stat = this.stat(rel);
     if (!stat) return undefined;
     // Every ancestor must be visible too (an excluded directory hides what is under it).
-    const parts = rel.split("/");
-    for (let i = 1; i < parts.length; i++) {
-      const prefix = parts.slice(0, i).join("/");
-      const st = lstatOrUndefined(join(this.root, prefix));
-      if (!st || !this.visible(prefix, st)) return undefined;
-    }
-    return this.visible(rel, stat) ? { stat, host } : undefined;
+    const slash = rel.lastIndexOf("/");
+    if (slash > 0 && !this.entry(rel.slice(0, slash))) return undefined;
+    return this.visible(rel, stat)
+      ? { stat, host: rel === "" ? this.root : join(this.root, rel) }
+      : undefined;
   }
 
   list(rel: string): string[] {
@@ -79,7 +88,7 @@ export class DirectoryTree implements SourceTree {
     const out: string[] = [];
     for (const name of readdirSync(dir).sort(compareStrings)) {
       const child = rel === "" ? name : `${rel}/${name}`;
-      const st = lstatOrUndefined(join(dir, name));
+      const st = this.stat(child);
       if (st && this.visible(child, st)) out.push(name);
     }
     return out;
