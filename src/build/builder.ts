@@ -59,6 +59,8 @@ export interface BuildRequest {
   dockerfile: Dockerfile;
   /** The build context (COPY and ADD sources without --from). */
   context: SourceTree;
+  /** Remember the context files' digests for the next build (a directory that stays; not an unpacked tar). */
+  rememberDigests?: boolean;
   target?: string;
   buildArgs?: Map<string, string>;
   labels?: Record<string, string>;
@@ -418,7 +420,11 @@ class Build {
         write = () => this.runProcess(action, layers, diff, scratch, step, vertex);
       } else if (action.kind === "copy") {
         const plan = await this.planCopyStep(action, layers, scratch, step.loc);
-        key = cacheKey(parentChain, action, await hashPlan(plan, this.cache.fileDigests));
+        key = cacheKey(
+          parentChain,
+          action,
+          await hashPlan(plan, this.req.rememberDigests ? this.cache.fileDigests : undefined),
+        );
         write = () => writePlan(plan, diff, this.epochMs);
       } else {
         const plan = this.planWorkdir(action, layers, step.loc);

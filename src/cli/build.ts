@@ -199,6 +199,7 @@ async function runBuild(ctx: CliContext, contextArg: string, flags: BuildFlags):
         store,
         dockerfile,
         context: loaded.tree,
+        rememberDigests: input.kind === "directory",
         ...(flags.target !== undefined ? { target: flags.target } : {}),
         buildArgs,
         labels,
