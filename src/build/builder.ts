@@ -1,8 +1,9 @@
 import { lstatSync, lutimesSync, readdirSync } from "node:fs";
 import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { join } from "node:path";
-import { type CommittedImage, commitImage, recordLayer } from "../images/commit.js";
+import { type CommittedImage, chainIdOf, commitImage, recordLayer } from "../images/commit.js";
 import type { LayerBlob, LayerRecord } from "../images/db.js";
+import type { Lease } from "../images/leases.js";
 import type { LocalStore } from "../images/local-store.js";
 import type { Compression } from "../layer/compression.js";
 import { createLayerFromDirectory } from "../layer/create.js";
@@ -74,6 +75,11 @@ export interface BuildRequest {
   resolveImage: ImageResolver;
   runStep?: StepRunner;
   progress?: Progress;
+  /**
+   * Holds every layer and blob the build uses or makes until the caller has committed the image,
+   * so that a concurrent rmi or prune cannot delete them (images/leases.ts).
+   */
+  lease?: Lease;
 }
 
 export interface BuiltLayer {
@@ -349,9 +355,12 @@ class Build {
       throw new BuildError(`${name}: ${(err as Error).message}`, loc);
     }
     const store = this.req.store;
-    const config = parseImageConfig(await store.content.readAll(Digest.parse(imageId)));
+    this.hold("blob", imageId);
     const records = store.db.imageLayers(imageId);
+    for (const r of records) this.hold("layer", r.chainId);
+    const config = parseImageConfig(await store.content.readAll(Digest.parse(imageId)));
     const blobs = await this.imageBlobs(imageId, config);
+    for (const b of blobs) this.hold("blob", b.digest);
     const layers = records.map((record, i) => ({ record, blob: blobs[i]! }));
     const manifest = store.db.manifestsOf(imageId)[0]?.digest;
     const display = `FROM ${displayName(name)}${manifest && !name.includes("@") ? `@${manifest}` : ""}`;
@@ -388,6 +397,10 @@ class Build {
       out.push(found);
     }
     return out;
+  }
+
+  private hold(kind: "layer" | "blob", key: string): void {
+    this.req.lease?.hold(kind, key);
   }
 
   private layerDirs(layers: BuiltLayer[]): string[] {
@@ -433,9 +446,11 @@ class Build {
       }
       if (!this.req.noCache) {
         const hit = this.cache.lookup(key);
+        if (hit) this.hold("layer", hit.chainId);
         if (hit) {
           const blob = await this.blobFor(hit.diffId, hit.chainId);
           const record = store.db.layer(hit.chainId);
+          if (blob) this.hold("blob", blob.digest);
           if (blob && record) {
             vertex.cached();
             return { layer: { record, blob }, created: this.clampTime(hit.created) };
@@ -608,6 +623,10 @@ class Build {
       mediaType: mediaTypeOf(this.compression),
       size,
     };
+    this.hold("blob", blob.digest);
+    this.hold("layer", chainIdOf(parentChain, made.diffId));
+    if (!(await store.content.has(digest)))
+      throw new BuildError(`the new layer's blob ${blob.digest} was removed while it was being recorded`);
     const record = await recordLayer(store, {
       dir: tmp,
       diffId: made.diffId,

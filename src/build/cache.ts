@@ -1,8 +1,8 @@
-import { createHash } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
 import { existsSync } from "node:fs";
 import type Database from "better-sqlite3";
+import { collectGarbage } from "../images/gc.js";
 import type { LocalStore } from "../images/local-store.js";
-import { collectGarbage } from "../images/remove.js";
 import type { DigestMemo } from "./copy.js";
 import type { StepAction } from "./evaluate.js";
 
@@ -11,8 +11,9 @@ import type { StepAction } from "./evaluate.js";
  * depends on (cacheKey below). It lives in the store's database, in a table of its own, so a
  * hit is one indexed read and two builds at once share it (every write is one IMMEDIATE
  * transaction; a step two builds ran at once keeps the later row, and both layers are valid).
- * Layers are the store's own: a row whose layer was removed since (by rmi or image prune) is
- * a miss, and `builder prune` removes rows, then every layer no image and no row still uses.
+ * Layers are the store's own, held by the cache's lasting lease so that rmi and image prune leave
+ * them; a row whose layer is gone anyway is a miss. `builder prune` removes rows, then every layer
+ * that no image and no remaining row uses.
  */
 
 export const BUILD_CACHE_SCHEMA = `
@@ -30,6 +31,11 @@ CREATE TABLE IF NOT EXISTS build_cache (
 CREATE INDEX IF NOT EXISTS build_cache_chain ON build_cache(chain_id);
 -- sha256 of build-context files, valid while device, inode, size, mtime and ctime are the same
 -- (a write changes ctime, which no one can set back), so a rebuild need not read unchanged files
+-- the build cache's lasting lease (images/leases.ts): it holds every layer a row names, so that
+-- rmi and image prune, which delete what no image uses, leave the cache's layers alone
+CREATE TABLE IF NOT EXISTS build_cache_lease (
+  id TEXT PRIMARY KEY
+);
 CREATE TABLE IF NOT EXISTS build_file_digests (
   path     TEXT PRIMARY KEY,
   identity TEXT NOT NULL,
@@ -96,15 +102,36 @@ export class BuildCache {
   private constructor(
     private readonly store: LocalStore,
     private readonly db: Database.Database,
+    private readonly leaseId: string,
   ) {}
 
   static open(store: LocalStore): BuildCache {
     const db = store.db.connection;
-    const exists = db
-      .prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'build_file_digests'")
+    const lease = () =>
+      (
+        db.prepare("SELECT c.id FROM build_cache_lease c JOIN leases l ON l.id = c.id").get() as
+          | { id: string }
+          | undefined
+      )?.id;
+    const hasTable = db
+      .prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'build_cache_lease'")
       .get();
-    if (!exists) store.db.write(() => db.exec(BUILD_CACHE_SCHEMA));
-    return new BuildCache(store, db);
+    const ready = hasTable ? lease() : undefined;
+    if (ready) return new BuildCache(store, db, ready);
+    const id = store.db.write(() => {
+      db.exec(BUILD_CACHE_SCHEMA);
+      const existing = lease();
+      if (existing) return existing;
+      const fresh = `build-cache-${randomUUID()}`;
+      db.prepare("DELETE FROM build_cache_lease").run();
+      store.db.addLease(fresh, null, null);
+      db.prepare("INSERT INTO build_cache_lease (id) VALUES (?)").run(fresh);
+      // Rows from before the lease (or from a store whose lease was lost) are held again.
+      for (const r of db.prepare("SELECT DISTINCT chain_id FROM build_cache").all() as { chain_id: string }[])
+        store.db.addLeaseRef(fresh, "layer", r.chain_id);
+      return fresh;
+    });
+    return new BuildCache(store, db, id);
   }
 
   /** The entry for a key, if its layer is still in the store (else the entry is dropped). */
@@ -149,7 +176,7 @@ export class BuildCache {
 
   put(entry: Omit<CacheEntry, "createdAt" | "lastUsed" | "usageCount">): void {
     const now = new Date().toISOString();
-    this.store.db.write(() =>
+    this.store.db.write(() => {
       this.db
         .prepare(
           `INSERT INTO build_cache (key, chain_id, diff_id, created, description, size, created_at, last_used, usage_count)
@@ -158,8 +185,10 @@ export class BuildCache {
              created = excluded.created, description = excluded.description, size = excluded.size,
              last_used = excluded.last_used`,
         )
-        .run(entry.key, entry.chainId, entry.diffId, entry.created, entry.description, entry.size, now, now),
-    );
+        .run(entry.key, entry.chainId, entry.diffId, entry.created, entry.description, entry.size, now, now);
+      this.store.db.addLeaseRef(this.leaseId, "layer", entry.chainId);
+      this.dropUnnamedRefs();
+    });
   }
 
   entries(): (CacheEntry & { inUse: boolean })[] {
@@ -204,21 +233,19 @@ export class BuildCache {
       const del = this.db.prepare("DELETE FROM build_cache WHERE key = ?");
       for (const r of rows) del.run(r.key);
       if (all) this.db.prepare("DELETE FROM build_file_digests").run();
+      this.dropUnnamedRefs();
       return rows.map(toEntry);
     });
-    const before = this.ownedLayerBytes();
-    // The rows left all name layers that images use, so whatever no image uses can go.
-    await collectGarbage(this.store);
-    return { removed, reclaimed: Math.max(0, before - this.ownedLayerBytes()) };
+    const { reclaimed } = await collectGarbage(this.store);
+    return { removed, reclaimed };
   }
 
-  private ownedLayerBytes(): number {
-    return (
-      this.db
-        .prepare(
-          "SELECT COALESCE(SUM(size), 0) AS size FROM layers WHERE chain_id NOT IN (SELECT chain_id FROM image_layers)",
-        )
-        .get() as { size: number }
-    ).size;
+  /** The lease holds exactly the layers that rows name (a replaced row may have named another). */
+  private dropUnnamedRefs(): void {
+    this.db
+      .prepare(
+        "DELETE FROM lease_refs WHERE lease_id = ? AND kind = 'layer' AND key NOT IN (SELECT chain_id FROM build_cache)",
+      )
+      .run(this.leaseId);
   }
 }

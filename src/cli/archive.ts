@@ -1,5 +1,6 @@
 import { loadArchive } from "../archive/load.js";
 import { type SaveItem, saveImages, saveImagesToFile } from "../archive/save.js";
+import { InvalidArgumentError } from "../errors.js";
 import { resolveLocalImage } from "../images/resolve.js";
 import { familiarString } from "../oci/reference.js";
 import { Command } from "./commander.js";
@@ -13,19 +14,26 @@ export function saveCommand(): Command {
     .action(
       withContext(async (ctx, images: string[], flags: { output?: string }) => {
         const items: SaveItem[] = [];
+        const seen = new Map<string, SaveItem>();
         for (const input of images) {
           const { imageId, reference } = resolveLocalImage(ctx.store.db, input);
-          const existing = items.find((i) => i.imageId === imageId);
           const names = reference && !reference.digest ? [reference] : [];
+          const existing = seen.get(imageId);
           if (existing) existing.names.push(...names);
-          else items.push({ imageId, names });
+          else {
+            const item = { input, names };
+            seen.set(imageId, item);
+            items.push(item);
+          }
         }
         if (flags.output && flags.output !== "-") {
           await saveImagesToFile(ctx.store, items, flags.output);
           return;
         }
         if (process.stdout.isTTY) {
-          throw new Error("cowardly refusing to save to a terminal. Use the -o flag or redirect");
+          throw new InvalidArgumentError(
+            "cowardly refusing to save to a terminal. Use the -o flag or redirect",
+          );
         }
         await saveImages(ctx.store, items, process.stdout);
       }),
@@ -40,10 +48,10 @@ export function loadCommand(): Command {
     .action(
       withContext(async (ctx, flags: { input?: string; quiet?: boolean }) => {
         if (!flags.input && process.stdin.isTTY) {
-          throw new Error("requested load from stdin, but stdin is empty");
+          throw new InvalidArgumentError("requested load from stdin, but stdin is empty");
         }
         const loaded = await loadArchive(ctx.store, flags.input ?? process.stdin);
-        if (flags.quiet) return;
+        // docker load -q drops the progress, not the "Loaded image" lines.
         for (const image of loaded) {
           if (image.names.length === 0) process.stdout.write(`Loaded image ID: ${image.imageId}\n`);
           for (const name of image.names) process.stdout.write(`Loaded image: ${familiarString(name)}\n`);

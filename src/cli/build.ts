@@ -10,7 +10,6 @@ import type { Location } from "../build/instructions.js";
 import { Progress } from "../build/progress.js";
 import { UsageError } from "../errors.js";
 import { resolveLocalImage } from "../images/resolve.js";
-import { Digest } from "../oci/digest.js";
 import { formatPlatform, hostPlatform, parsePlatform, platformMatches } from "../oci/platform.js";
 import { formatReference, parseReference } from "../oci/reference.js";
 import { plainPrinter, ttyPrinter } from "./build-progress.js";
@@ -171,6 +170,8 @@ async function runBuild(ctx: CliContext, contextArg: string, flags: BuildFlags):
   }
 
   const store = ctx.store;
+  const { Lease } = await import("../images/leases.js");
+  const lease = Lease.open(store.db);
   const defVertex = progress.start("[internal] load build definition from Dockerfile");
   let loaded: Awaited<ReturnType<typeof loadContext>>;
   try {
@@ -183,6 +184,7 @@ async function runBuild(ctx: CliContext, contextArg: string, flags: BuildFlags):
   } catch (err) {
     defVertex.fail((err as Error).message);
     finish();
+    lease.release();
     throw err;
   }
   let result: BuildResult;
@@ -211,6 +213,7 @@ async function runBuild(ctx: CliContext, contextArg: string, flags: BuildFlags):
         platform,
         resolveImage: imageResolver(ctx),
         progress,
+        lease,
       });
     } catch (err) {
       finish();
@@ -244,6 +247,7 @@ async function runBuild(ctx: CliContext, contextArg: string, flags: BuildFlags):
     }
     finish();
   } finally {
+    lease.release();
     await loaded.dispose();
   }
   if (flags.iidfile) await writeFile(flags.iidfile, result.imageId);
@@ -300,8 +304,9 @@ function discard(): NodeJS.WritableStream {
 }
 
 /**
- * --output: the image as an archive (an OCI layout and a docker-archive in one tar, as `save`
- * writes), without recording it in the store. Its layers stay, as the build cache's.
+ * --output: the image as an archive (an OCI layout; for type=docker also a docker-archive over
+ * the same blobs, as `save` writes), without recording it in the store. Its layers stay, held by
+ * the build cache.
  */
 async function writeArchive(
   ctx: CliContext,
@@ -309,26 +314,24 @@ async function writeArchive(
   tags: import("../oci/reference.js").Reference[],
   output: OutputSpec,
 ): Promise<void> {
-  const store = ctx.store;
-  const { Readable } = await import("node:stream");
-  const configDigest = Digest.parse(result.imageId);
-  const hadConfig = await store.content.has(configDigest);
-  if (!hadConfig)
-    await store.content.write(
-      { digest: configDigest, size: result.config.length },
-      Readable.from([result.config]),
-    );
-  const { saveImages } = await import("../archive/save.js");
+  const [{ BuildResultSource }, { TarArchiveSink }, { transfer }, { checkOutputPath }] = await Promise.all([
+    import("../build/output.js"),
+    import("../archive/tar-sink.js"),
+    import("../transfer/walk.js"),
+    import("../archive/save.js"),
+  ]);
+  await checkOutputPath(output.dest);
+  const source = new BuildResultSource(ctx.store, result);
   const tmp = `${output.dest}.tmp-${process.pid}`;
+  const sink = new TarArchiveSink(createWriteStream(tmp), { docker: output.type === "docker" });
   try {
-    const out = createWriteStream(tmp);
-    await saveImages(store, [{ imageId: result.imageId, names: tags }], out);
+    await transfer(source, sink, { reference: source.manifestDigest, names: tags, concurrency: 1 });
+    await sink.close();
     await rename(tmp, output.dest);
   } catch (err) {
+    await sink.abort(err as Error).catch(() => {});
     await rm(tmp, { force: true });
     throw err;
-  } finally {
-    if (!hadConfig && !store.db.image(result.imageId)) await store.content.delete(configDigest);
   }
 }
 

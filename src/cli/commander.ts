@@ -6,6 +6,6 @@ import type * as Commander from "commander";
 // require() loads the same module without that step.
 const commander = createRequire(import.meta.url)("commander") as typeof Commander;
 
-export const { Command, CommanderError } = commander;
+export const { Command, CommanderError, InvalidArgumentError: CommanderInvalidArgument } = commander;
 export type Command = Commander.Command;
 export type CommanderError = Commander.CommanderError;

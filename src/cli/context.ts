@@ -3,11 +3,18 @@ import { createRequire } from "node:module";
 import { join } from "node:path";
 import { setFlagsFromString } from "node:v8";
 import type { CredentialStore } from "../credentials/store.js";
+import { BerthError } from "../errors.js";
 import { defaultRoot, LocalStore } from "../images/local-store.js";
 import type { Reference } from "../oci/reference.js";
 import type { RemoteRepository } from "../remote/repository.js";
 import type { TlsTrust } from "../remote/tls-trust.js";
 import type { RegistryTransport } from "../remote/transport.js";
+
+/** A setting of ROOT/config.yaml that cannot be used; the message names the file and the key. */
+export class ClientConfigError extends BerthError {
+  override readonly name = "ClientConfigError";
+  override readonly code = "CONFIG_INVALID";
+}
 
 /** The client's settings: ROOT/config.yaml (or JSON), all optional. */
 export interface ClientConfig {
@@ -15,6 +22,10 @@ export interface ClientConfig {
   insecureRegistries: string[];
   maxConcurrentDownloads: number;
   maxConcurrentUploads: number;
+  /** Tries per download request, the first included (Docker's max-download-attempts); 1: no retries. */
+  maxDownloadAttempts: number;
+  /** Tries per upload step (POST, PATCH, PUT), the first included; 1: no retries. */
+  maxUploadAttempts: number;
   /** The OCI runtime containers run with: a path, or a name looked up on PATH. */
   runtime: string;
   /** Bytes a build context may hold ("4g", "500m" or a number); `berth build` refuses bigger ones. */
@@ -25,6 +36,8 @@ const DEFAULTS: ClientConfig = {
   insecureRegistries: [],
   maxConcurrentDownloads: 3,
   maxConcurrentUploads: 5,
+  maxDownloadAttempts: 5,
+  maxUploadAttempts: 5,
   runtime: "runc",
 };
 
@@ -55,11 +68,16 @@ export class CliContext {
     let t = this.transports.get(registry);
     if (!t) {
       const { RegistryTransport } = await import("../remote/transport.js");
+      const { DEFAULT_RETRY } = await import("../remote/retry.js");
       baselineWasmOnly();
       t = new RegistryTransport(registry, {
         insecureRegistries: this.config.insecureRegistries,
         credentials: async (r) => (await this.credentials()).forRegistry(r),
         tls: await this.tlsTrust(registry),
+        retry: {
+          download: { ...DEFAULT_RETRY, attempts: this.config.maxDownloadAttempts },
+          upload: { ...DEFAULT_RETRY, attempts: this.config.maxUploadAttempts },
+        },
       });
       this.transports.set(registry, t);
     }
@@ -106,16 +124,27 @@ function loadClientConfig(root: string): ClientConfig {
     .find((f) => existsSync(f));
   if (!file) return { ...DEFAULTS };
   const text = readFileSync(file, "utf8");
-  const raw = (
-    file.endsWith(".json")
-      ? JSON.parse(text)
-      : (createRequire(import.meta.url)("yaml") as typeof import("yaml")).parse(text)
-  ) as Partial<ClientConfig> | null;
+  let raw: Partial<ClientConfig> | null;
+  try {
+    raw = (
+      file.endsWith(".json")
+        ? JSON.parse(text)
+        : (createRequire(import.meta.url)("yaml") as typeof import("yaml")).parse(text)
+    ) as Partial<ClientConfig> | null;
+  } catch (err) {
+    throw new ClientConfigError(`${file}: ${(err as Error).message}`);
+  }
   const cfg = { ...DEFAULTS, ...(raw ?? {}) };
-  if (!Array.isArray(cfg.insecureRegistries)) throw new Error(`${file}: insecureRegistries must be a list`);
-  for (const key of ["maxConcurrentDownloads", "maxConcurrentUploads"] as const) {
+  if (!Array.isArray(cfg.insecureRegistries))
+    throw new ClientConfigError(`${file}: insecureRegistries must be a list`);
+  for (const key of [
+    "maxConcurrentDownloads",
+    "maxConcurrentUploads",
+    "maxDownloadAttempts",
+    "maxUploadAttempts",
+  ] as const) {
     if (!Number.isInteger(cfg[key]) || cfg[key] < 1)
-      throw new Error(`${file}: ${key} must be a positive integer`);
+      throw new ClientConfigError(`${file}: ${key} must be a positive integer`);
   }
   if (typeof cfg.runtime !== "string" || cfg.runtime === "")
     throw new Error(`${file}: runtime must be a path or a name`);

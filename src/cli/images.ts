@@ -1,7 +1,7 @@
 import { imageHistory, inspectImage } from "../images/describe.js";
 import { listImages, parseImageFilters } from "../images/list.js";
 import { resolveLocalImage } from "../images/resolve.js";
-import { Command } from "./commander.js";
+import { Command, CommanderInvalidArgument } from "./commander.js";
 import { withContext } from "./context.js";
 import { humanSize, timeAgo, truncateId } from "./format/units.js";
 import { printInspect, printRows } from "./output.js";
@@ -33,17 +33,12 @@ export function imagesCommand(name = "images"): Command {
           ...(flags.filter ?? []),
           ...(repository ? [`reference=${repository}`] : []),
         ]);
-        const rows = await listImages(ctx.store, { all: flags.all, filters });
+        const rows = await listImages(ctx.store, { all: flags.all, digests: flags.digests, filters });
         const now = Date.now();
         const id = (full: string) => (flags.trunc ? truncateId(full) : full);
         if (flags.quiet) {
-          const seen = new Set<string>();
-          for (const r of rows) {
-            const shown = id(r.image.id);
-            if (seen.has(shown)) continue;
-            seen.add(shown);
-            process.stdout.write(`${shown}\n`);
-          }
+          // One ID per row, as docker's: an image with two tags is listed twice.
+          for (const r of rows) process.stdout.write(`${id(r.image.id)}\n`);
           return;
         }
         const data = rows.map((r) => {
@@ -56,10 +51,10 @@ export function imagesCommand(name = "images"): Command {
             ID: id(r.image.id),
             Repository: r.repository,
             SharedSize: "N/A",
-            Size: humanSize(r.image.size),
+            Size: humanSize(r.image.size, 3),
             Tag: r.tag,
             UniqueSize: "N/A",
-            VirtualSize: humanSize(r.image.size),
+            VirtualSize: humanSize(r.image.size, 3),
           };
         });
         const table = flags.digests
@@ -120,12 +115,7 @@ export function historyCommand(name = "history"): Command {
   return new Command(name)
     .description("Show the history of an image")
     .argument("<image>", "IMAGE")
-    .option(
-      "-H, --human [bool]",
-      "print sizes and dates in human readable format",
-      (v) => v !== "false",
-      true,
-    )
+    .option("-H, --human [bool]", "print sizes and dates in human readable format", parseBoolFlag, true)
     .option("-q, --quiet", "only show image IDs")
     .option("--no-trunc", "don't truncate output")
     .option("--format <format>", "format output using a custom template")
@@ -152,7 +142,7 @@ export function historyCommand(name = "history"): Command {
               : "N/A",
             CreatedAt: created ? goTime(created) : "N/A",
             CreatedBy: createdBy,
-            Size: flags.human ? humanSize(r.Size) : String(r.Size),
+            Size: flags.human ? humanSize(r.Size, 3) : String(r.Size),
             Comment: r.Comment,
           };
         });
@@ -184,4 +174,17 @@ function goTime(d: Date): string {
 function ellipsisText(s: string, max: number): string {
   const chars = [...s];
   return chars.length <= max ? s : `${chars.slice(0, max - 1).join("")}…`;
+}
+
+/**
+ * A boolean flag's value as Go's strconv.ParseBool reads it: `-H=false`, `--human=0`, `-H`
+ * alone for true. Commander leaves the "=" of a short flag on the value.
+ */
+function parseBoolFlag(value: string): boolean {
+  const v = value.replace(/^=/, "");
+  if (["1", "t", "T", "true", "TRUE", "True"].includes(v)) return true;
+  if (["0", "f", "F", "false", "FALSE", "False"].includes(v)) return false;
+  throw new CommanderInvalidArgument(
+    `invalid argument "${v}" for "-H, --human" flag: strconv.ParseBool: parsing "${v}": invalid syntax`,
+  );
 }

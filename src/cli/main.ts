@@ -1,3 +1,4 @@
+import { BerthError } from "../errors.js";
 import { InvalidReferenceError } from "../oci/errors.js";
 import { Command, CommanderError } from "./commander.js";
 
@@ -28,6 +29,8 @@ const commands: Record<string, Loader> = {
   buildx: async () => (await import("./build.js")).buildxCommand(),
   builder: async () => (await import("./build.js")).builderCommand(),
   system: async () => (await import("./build.js")).systemCommand(),
+  version: async () => (await import("./version.js")).versionCommand(),
+  completion: async () => (await import("./completion.js")).completionCommand(),
   run: async () => (await import("./run.js")).runCommand(),
   create: async () => (await import("./run.js")).createCommand(),
   ps: async () => (await import("./ps.js")).psCommand(),
@@ -44,17 +47,22 @@ const commands: Record<string, Loader> = {
   port: async () => (await import("./exec.js")).portCommand(),
   attach: async () => (await import("./exec.js")).attachCommand(),
   inspect: async () => (await import("./exec.js")).inspectCommand(true),
+  diff: async () => (await import("./container-files.js")).diffCommand(),
+  commit: async () => (await import("./container-files.js")).commitCommand(),
+  export: async () => (await import("./container-files.js")).exportCommand(),
+  cp: async () => (await import("./container-files.js")).cpCommand(),
   container: containerGroup,
 };
 
 /** `berth container ls|run|…`, as `docker container …`. */
 async function containerGroup(): Promise<Command> {
-  const [run, ps, life, logs, exec] = await Promise.all([
+  const [run, ps, life, logs, exec, files] = await Promise.all([
     import("./run.js"),
     import("./ps.js"),
     import("./containers.js"),
     import("./logs.js"),
     import("./exec.js"),
+    import("./container-files.js"),
   ]);
   return new Command("container")
     .description("Manage containers")
@@ -76,6 +84,10 @@ async function containerGroup(): Promise<Command> {
     .addCommand(exec.portCommand())
     .addCommand(exec.attachCommand())
     .addCommand(exec.inspectCommand())
+    .addCommand(files.diffCommand())
+    .addCommand(files.commitCommand())
+    .addCommand(files.exportCommand())
+    .addCommand(files.cpCommand())
     .addCommand(life.cleanupCommand(), { hidden: true });
 }
 
@@ -110,17 +122,27 @@ export async function buildProgram(only?: string): Promise<Command> {
     .version("0.1.0", "-v, --version", "print the version")
     .option("--root <dir>", "local image store (default $BERTH_ROOT or ~/.local/share/berth)")
     // Global options go before the command, as docker's do; `registry serve --root` is the server's own.
-    .enablePositionalOptions()
-    .showHelpAfterError();
+    .enablePositionalOptions();
   const names = only && only in commands ? [only] : Object.keys(commands);
   for (const name of names) program.addCommand(await commands[name]!());
   overrideExits(program);
   return program;
 }
 
-/** Commander exits the process on errors unless told otherwise, on every command of the tree. */
+/** The command whose arguments commander refused last, for the usage line of the message. */
+let refusing: Command | undefined;
+
+/**
+ * Commander exits the process on errors unless told otherwise, and prints its own words:
+ * on every command of the tree, errors come back as CommanderErrors and are worded here.
+ */
 function overrideExits(cmd: Command): void {
   cmd.exitOverride();
+  cmd.configureOutput({
+    outputError: () => {
+      refusing = cmd;
+    },
+  });
   for (const sub of cmd.commands) overrideExits(sub);
 }
 
@@ -134,17 +156,138 @@ function commandName(argv: string[]): string | undefined {
   return undefined;
 }
 
+/**
+ * Global flags may come after the command too (`berth images --root DIR`): they are moved in
+ * front of it, where commander reads them. `registry serve --root` is the server's own flag.
+ */
+export function hoistGlobalFlags(argv: string[]): string[] {
+  const name = commandName(argv);
+  if (!name || name === "registry") return argv;
+  const at = argv.indexOf(name, 2);
+  const head = argv.slice(0, at);
+  const rest: string[] = [];
+  const tail = argv.slice(at);
+  for (let i = 0; i < tail.length; i++) {
+    const arg = tail[i]!;
+    if (arg === "--") {
+      rest.push(...tail.slice(i));
+      break;
+    }
+    if (arg === "--root" && i + 1 < tail.length) head.push(arg, tail[++i]!);
+    else if (arg.startsWith("--root=")) head.push(arg);
+    else rest.push(arg);
+  }
+  return [...head, ...rest];
+}
+
+/** What `berth X --help` would call the command: "berth image ls". */
+function commandPath(cmd: Command): string {
+  const names: string[] = [];
+  for (let c: Command | null = cmd; c; c = c.parent) names.unshift(c.name());
+  return names.join(" ");
+}
+
+/**
+ * A usage mistake in Docker's words and with its exit status: a flag error exits 125, an
+ * argument-count error 1, each followed by the usage line and where to read more.
+ */
+function usageError(err: CommanderError): { text: string; status: number } {
+  const cmd = refusing;
+  const path = cmd ? commandPath(cmd) : "berth";
+  const usage = cmd ? `\n\nUsage:  ${path} ${cmd.usage()}\n\nRun '${path} --help' for more information` : "";
+  const m = err.message.replace(/^error: /, "");
+  const quoted = /'([^']+)'/.exec(m)?.[1] ?? "";
+  switch (err.code) {
+    case "commander.unknownOption":
+      return { text: `unknown flag: ${quoted}${usage}`, status: 125 };
+    case "commander.optionMissingArgument":
+      return { text: `flag needs an argument: ${quoted.split(/[ ,]/)[0]}${usage}`, status: 125 };
+    case "commander.invalidArgument":
+      return { text: `${m}${usage}`, status: 125 };
+    case "commander.missingArgument":
+    case "commander.excessArguments": {
+      const wanted = cmd?.registeredArguments.filter((a) => a.required).length ?? 1;
+      return {
+        text: `berth: '${path}' requires ${wanted === 1 ? "1 argument" : `${wanted} arguments`}${usage}`,
+        status: 1,
+      };
+    }
+    case "commander.unknownCommand":
+      return {
+        text: `berth: unknown command: berth ${quoted}\n\nRun '${cmd ? commandPath(cmd) : "berth"} --help' for more information`,
+        status: 1,
+      };
+    default:
+      return { text: m, status: err.exitCode === 0 ? 0 : 125 };
+  }
+}
+
+/** An error from the system about something the user pointed at (a full disk, a refused permission): no bug. */
+function isSystemError(err: unknown): err is NodeJS.ErrnoException {
+  return err instanceof Error && typeof (err as NodeJS.ErrnoException).syscall === "string";
+}
+
+function isClosedPipe(err: unknown): boolean {
+  for (let e: unknown = err, depth = 0; e && depth < 4; e = (e as { cause?: unknown }).cause, depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (code === "EPIPE" || code === "ERR_STREAM_DESTROYED") return true;
+  }
+  return false;
+}
+
+let stdoutClosed = false;
+
+/**
+ * A reader that goes away (`berth pull x | head -1`) closes stdout: what is still to print is
+ * dropped and the command finishes its work, where a stack trace would otherwise end it.
+ */
+function quietOnClosedStdout(): void {
+  process.stdout.on("error", (err: NodeJS.ErrnoException) => {
+    if (!isClosedPipe(err)) throw err;
+    stdoutClosed = true;
+  });
+}
+
 /** Runs the CLI and resolves to the process exit code. Long-running commands resolve when they stop. */
 export async function main(argv: string[]): Promise<number> {
+  quietOnClosedStdout();
+  const args = hoistGlobalFlags(argv);
   try {
-    const program = await buildProgram(commandName(argv));
-    await program.parseAsync(argv);
+    const program = await buildProgram(commandName(args));
+    await program.parseAsync(args);
     return typeof process.exitCode === "number" ? process.exitCode : 0;
   } catch (err) {
-    if (err instanceof CommanderError) return err.exitCode;
-    // Docker prints reference errors bare and everything else after "Error: ".
-    if (err instanceof InvalidReferenceError) process.stderr.write(`${err.message}\n`);
-    else process.stderr.write(`Error: ${(err as Error).message}\n`);
+    if (err instanceof CommanderError) {
+      if (err.exitCode === 0) return 0;
+      const { text, status } = usageError(err);
+      process.stderr.write(`${text}\n`);
+      return status;
+    }
+    // The reader of our output went away: stop quietly, as a program killed by SIGPIPE does.
+    if (isClosedPipe(err) && stdoutClosed) return 141;
+    return reportError(err);
+  }
+}
+
+/**
+ * Prints an error once, at the edge: a BerthError or a system error as one line (Docker prints
+ * reference errors bare, Berth everything else after "Error: "); anything else is a bug in
+ * Berth, printed with its stack so that it can be reported.
+ */
+export function reportError(err: unknown): number {
+  if (err instanceof InvalidReferenceError) {
+    process.stderr.write(`${err.message}\n`);
+    return err.exitCode;
+  }
+  if (err instanceof BerthError) {
+    process.stderr.write(`Error: ${err.message}\n`);
+    return err.exitCode;
+  }
+  if (isSystemError(err)) {
+    process.stderr.write(`Error: ${err.message}\n`);
     return 1;
   }
+  const stack = err instanceof Error ? (err.stack ?? String(err)) : String(err);
+  process.stderr.write(`berth: internal error (a bug in berth; please report it):\n${stack}\n`);
+  return 1;
 }

@@ -1,11 +1,14 @@
+import { InvalidArgumentError } from "../errors.js";
 import { type ListEntry, ManifestLists } from "../images/manifest-lists.js";
 import type { Descriptor } from "../oci/descriptor.js";
 import { Digest } from "../oci/digest.js";
-import { type ImageIndex, type ImageManifest, parseImageConfig, parseManifest } from "../oci/manifest.js";
+import { type ImageIndex, parseImageConfig, parseManifest } from "../oci/manifest.js";
 import { MediaTypes } from "../oci/media-types.js";
 import type { Platform } from "../oci/platform.js";
 import { formatReference, parseReference, type Reference } from "../oci/reference.js";
-import { copyImage } from "../remote/copy.js";
+import { RegistrySink, RegistrySource } from "../transfer/registry.js";
+import { readSmall } from "../transfer/verify.js";
+import { transfer } from "../transfer/walk.js";
 import { Command } from "./commander.js";
 import { type CliContext, withContext } from "./context.js";
 
@@ -61,7 +64,7 @@ export function manifestCommand(): Command {
           const target = formatReference(parseReference(image));
           const entries = await lists(ctx).entries(list);
           const entry = entries.find((e) => e.ref === target);
-          if (!entry) throw new Error(`manifest for image ${image} does not exist in ${list}`);
+          if (!entry) throw new InvalidArgumentError(`manifest for image ${image} does not exist in ${list}`);
           const platform: Platform = { ...(entry.descriptor.platform ?? { os: "", architecture: "" }) };
           if (flags.os) platform.os = flags.os;
           if (flags.arch) platform.architecture = flags.arch;
@@ -93,7 +96,7 @@ export function manifestCommand(): Command {
     .action(
       withContext(async (ctx, names: string[]) => {
         for (const name of names) {
-          if (!(await lists(ctx).exists(name))) throw new Error(`No such manifest: ${name}`);
+          if (!(await lists(ctx).exists(name))) throw new InvalidArgumentError(`No such manifest: ${name}`);
           await lists(ctx).remove(name);
         }
       }),
@@ -108,17 +111,16 @@ function lists(ctx: CliContext): ManifestLists {
 /** The descriptor (with platform, read from the image's config) of one image for a list. */
 async function describeImage(ctx: CliContext, ref: Reference, listRef: Reference): Promise<ListEntry> {
   if (ref.registry !== listRef.registry) {
-    throw new Error("cannot use source images from a different registry than the target image");
+    throw new InvalidArgumentError(
+      "cannot use source images from a different registry than the target image",
+    );
   }
-  const repo = await ctx.repository(ref);
-  const fetched = await repo.getManifest(ref.digest?.toString() ?? ref.tag!);
-  const parsed = parseManifest(fetched.bytes, fetched.mediaType);
-  if (parsed.kind === "index") throw new Error(`${formatReference(ref)} is a manifest list`);
-  const manifest = parsed.value as ImageManifest;
-  const blob = await repo.getBlob(manifest.config.digest);
-  const chunks: Buffer[] = [];
-  for await (const chunk of blob.stream) chunks.push(chunk as Buffer);
-  const config = parseImageConfig(Buffer.concat(chunks));
+  const source = new RegistrySource(await ctx.repository(ref));
+  const fetched = await source.resolve(ref.digest?.toString() ?? ref.tag!);
+  const parsed = fetched.parsed;
+  if (parsed.kind === "index") throw new InvalidArgumentError(`${formatReference(ref)} is a manifest list`);
+  const desc = parsed.value.config;
+  const config = parseImageConfig(await readSmall((await source.blob(desc)).stream, desc, "image config"));
   const platform: Platform = { architecture: config.architecture, os: config.os };
   if (config.variant) platform.variant = config.variant;
   if (config["os.version"]) platform["os.version"] = config["os.version"];
@@ -127,7 +129,7 @@ async function describeImage(ctx: CliContext, ref: Reference, listRef: Reference
     descriptor: {
       mediaType: parsed.mediaType,
       size: fetched.bytes.length,
-      digest: fetched.digest.toString(),
+      digest: fetched.descriptor.digest,
       platform,
     },
   };
@@ -141,9 +143,13 @@ async function push(ctx: CliContext, list: string): Promise<string> {
     const ref = parseReference(entry.ref);
     if (ref.repository === listRef.repository) continue;
     // Images from other repositories of the registry are brought over by digest, blobs mounted.
-    await copyImage(await ctx.repository(ref), target, entry.descriptor.digest, undefined, {
-      mountFrom: ref.repository,
-    });
+    await transfer(
+      new RegistrySource(await ctx.repository(ref)),
+      new RegistrySink(target, () => [ref.repository]),
+      {
+        reference: entry.descriptor.digest,
+      },
+    );
   }
   const allDocker = entries.every((e) => e.descriptor.mediaType === MediaTypes.DOCKER_MANIFEST);
   const index: ImageIndex = {
@@ -167,7 +173,7 @@ async function inspect(
     if (list !== undefined) {
       const target = formatReference(parseReference(name));
       const entry = entries.find((e) => e.ref === target);
-      if (!entry) throw new Error(`No such manifest: ${name}`);
+      if (!entry) throw new InvalidArgumentError(`No such manifest: ${name}`);
       out.write(`${JSON.stringify(entry, null, "\t")}\n`);
       return;
     }
@@ -185,13 +191,13 @@ async function inspect(
   const parsed = parseManifest(fetched.bytes, fetched.mediaType);
   if (!verbose) {
     // Docker re-marshals a list with three-space indentation and indents a manifest's raw bytes with tabs.
-    if (parsed.kind === "index") out.write(`${goJson(orderIndex(parsed.value as ImageIndex), "   ")}\n`);
+    if (parsed.kind === "index") out.write(`${goJson(orderIndex(parsed.value), "   ")}\n`);
     else out.write(`${goJson(JSON.parse(fetched.bytes.toString("utf8")), "\t")}\n`);
     return;
   }
   if (parsed.kind === "index") {
     const rows = [];
-    for (const desc of (parsed.value as ImageIndex).manifests) {
+    for (const desc of parsed.value.manifests) {
       const child = await repo.getManifest(desc.digest);
       rows.push(
         verboseEntry(

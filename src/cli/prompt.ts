@@ -34,3 +34,18 @@ export function openPrompter(): Prompter {
     close: () => rl.close(),
   };
 }
+
+/**
+ * Asks a yes/no question as Docker's prompts do ("[y/N]"): only "y" or "yes" is a yes, and an
+ * input that ends before an answer (stdin at EOF, a closed pipe) is a no.
+ */
+export async function confirm(question: string): Promise<boolean> {
+  process.stdout.write(question);
+  const rl = createInterface({ input: process.stdin, terminal: false });
+  const answer = await new Promise<string>((resolve) => {
+    rl.once("line", resolve);
+    rl.once("close", () => resolve(""));
+  });
+  rl.close();
+  return /^y(es)?$/i.test(answer.trim());
+}

@@ -1,7 +1,8 @@
-import { importImage } from "../images/import.js";
+import { UsageError } from "../errors.js";
 import { type Platform, parsePlatform } from "../oci/platform.js";
 import { familiarName, formatReference, parseReference, type Reference, withTag } from "../oci/reference.js";
 import { RemoteError } from "../remote/errors.js";
+import { pullImage as pullIntoStore } from "../transfer/pull.js";
 import { Command } from "./commander.js";
 import { type CliContext, withContext } from "./context.js";
 import { ProgressPrinter } from "./progress.js";
@@ -22,38 +23,41 @@ export function pullCommand(name = "pull"): Command {
     .action(withContext(async (ctx, input: string, flags: PullFlags) => runPull(ctx, input, flags)));
 }
 
-/** The path Docker shows in "Pulling from": the repository path without its registry. */
-function pullingFrom(ref: Reference): string {
-  return ref.repository;
+export interface PulledImage {
+  imageId: string;
+  reference: Reference;
 }
 
 /**
- * Pulls an image as `berth pull` does, printing its progress to `out` (run pulls a missing image
- * this way, to stderr). The one entry point other commands use.
+ * Pulls one image as `docker pull` does, printing its progress to `out` (stdout; `run` and
+ * `build` print a pull to stderr): "TAG: Pulling from REPO", the layers, "Digest:", "Status:".
+ * Exported for the commands that pull what is missing.
  */
 export async function pullImage(
   ctx: CliContext,
   input: string,
   opts: { platform?: string; quiet?: boolean; out?: NodeJS.WritableStream } = {},
-): Promise<void> {
-  await runPull(ctx, input, { platform: opts.platform, quiet: opts.quiet }, opts.out);
+): Promise<PulledImage> {
+  const ref = parseReference(input);
+  const platform = opts.platform ? parsePlatform(opts.platform) : undefined;
+  const out = opts.out ?? process.stdout;
+  const { imageId } = await pullOne(ctx, ref, platform, opts.quiet ?? false, out);
+  return { imageId, reference: ref };
 }
 
-async function runPull(
-  ctx: CliContext,
-  input: string,
-  flags: PullFlags,
-  out: NodeJS.WritableStream = process.stdout,
-): Promise<void> {
+async function runPull(ctx: CliContext, input: string, flags: PullFlags): Promise<void> {
   const ref = parseReference(input);
   const platform: Platform | undefined = flags.platform ? parsePlatform(flags.platform) : undefined;
+  const out = process.stdout;
+  const quiet = flags.quiet ?? false;
   const explicitTag = ref.digest !== undefined || /:[^/]+$/.test(input.replace(/@.*$/, ""));
   if (flags.allTags) {
-    if (explicitTag) throw new Error("tag can't be used with --all-tags/-a");
+    if (explicitTag) throw new UsageError("tag can't be used with --all-tags/-a");
     const tags = await (await ctx.repository(ref)).listTags();
     let newer = false;
-    for (const tag of tags) newer = (await pullOne(ctx, withTag(ref, tag), platform, flags, out)) || newer;
-    if (!flags.quiet) {
+    for (const tag of tags)
+      newer = !(await pullOne(ctx, withTag(ref, tag), platform, quiet, out)).upToDate || newer;
+    if (!quiet) {
       out.write(
         `Status: ${newer ? "Downloaded newer image" : "Image is up to date"} for ${familiarName(ref)}\n`,
       );
@@ -61,11 +65,12 @@ async function runPull(
     out.write(`${formatReference({ registry: ref.registry, repository: ref.repository })}\n`);
     return;
   }
-  if (!explicitTag && !flags.quiet) out.write(`Using default tag: ${ref.tag}\n`);
-  const newer = await pullOne(ctx, ref, platform, flags, out);
-  if (!flags.quiet) {
-    const shown = familiarString(ref);
-    out.write(`Status: ${newer ? "Downloaded newer image" : "Image is up to date"} for ${shown}\n`);
+  if (!explicitTag && !quiet) out.write(`Using default tag: ${ref.tag}\n`);
+  const { upToDate } = await pullOne(ctx, ref, platform, quiet, out);
+  if (!quiet) {
+    out.write(
+      `Status: ${upToDate ? "Image is up to date" : "Downloaded newer image"} for ${familiarString(ref)}\n`,
+    );
   }
   out.write(`${formatReference(ref)}\n`);
 }
@@ -78,24 +83,29 @@ async function pullOne(
   ctx: CliContext,
   ref: Reference,
   platform: Platform | undefined,
-  flags: PullFlags,
+  quiet: boolean,
   out: NodeJS.WritableStream,
-): Promise<boolean> {
-  if (!flags.quiet) out.write(`${ref.digest?.toString() ?? ref.tag}: Pulling from ${pullingFrom(ref)}\n`);
-  const printer = flags.quiet ? undefined : new ProgressPrinter(out);
+): Promise<{ imageId: string; upToDate: boolean }> {
+  // "Pulling from" names the repository path without its registry, as Docker's does.
+  if (!quiet) out.write(`${ref.digest?.toString() ?? ref.tag}: Pulling from ${ref.repository}\n`);
+  const printer = quiet ? undefined : new ProgressPrinter(out, "pull");
   try {
-    const result = await importImage(ctx.store, await ctx.repository(ref), ref, {
+    const result = await pullIntoStore(ctx.store, await ctx.repository(ref), ref, {
       platform,
       concurrency: ctx.config.maxConcurrentDownloads,
-      onProgress: printer?.listener,
-      recordSource: true,
+      onEvent: printer?.listener,
     });
-    if (!flags.quiet) out.write(`Digest: ${result.digest}\n`);
-    return !result.upToDate;
+    printer?.finish();
+    if (!quiet) out.write(`Digest: ${result.digest}\n`);
+    return result;
   } catch (err) {
+    printer?.finish();
     if (err instanceof RemoteError && (err.code === "MANIFEST_UNKNOWN" || err.code === "NOT_FOUND")) {
-      throw new Error(
-        `manifest for ${familiarString(ref)} not found: manifest unknown: ${err.message || "manifest unknown"}`,
+      // Docker's words for a tag or digest the registry does not have.
+      throw new RemoteError(
+        404,
+        "MANIFEST_UNKNOWN",
+        `manifest for ${familiarString(ref)} not found: manifest unknown: ${err.reason || "manifest unknown"}`,
       );
     }
     throw err;

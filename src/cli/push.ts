@@ -1,6 +1,7 @@
-import { exportImage } from "../images/export.js";
-import { repositoryOf } from "../images/resolve.js";
+import { UsageError } from "../errors.js";
+import { NoSuchImageError, repositoryOf } from "../images/resolve.js";
 import { familiarName, formatReference, parseReference, type Reference, withTag } from "../oci/reference.js";
+import { pushImage } from "../transfer/push.js";
 import { Command } from "./commander.js";
 import { type CliContext, withContext } from "./context.js";
 import { ProgressPrinter } from "./progress.js";
@@ -23,13 +24,15 @@ export function pushCommand(name = "push"): Command {
 
 async function runPush(ctx: CliContext, input: string, flags: PushFlags): Promise<void> {
   if (flags.compression !== "gzip" && flags.compression !== "zstd") {
-    throw new Error(`invalid compression "${flags.compression}": use gzip or zstd`);
+    throw new UsageError(
+      `invalid argument "${flags.compression}" for "--compression" flag: use gzip or zstd`,
+    );
   }
   const ref = parseReference(input);
-  if (ref.digest) throw new Error("cannot push a digest reference");
+  if (ref.digest) throw new UsageError("cannot push a digest reference");
   const repository = repositoryOf(ref);
   const tagged = /:[^/]+$/.test(input);
-  if (flags.allTags && tagged) throw new Error("tag can't be used with --all-tags/-a");
+  if (flags.allTags && tagged) throw new UsageError("tag can't be used with --all-tags/-a");
   const tags = flags.allTags
     ? ctx.store.db
         .allTags()
@@ -37,7 +40,10 @@ async function runPush(ctx: CliContext, input: string, flags: PushFlags): Promis
         .map((t) => t.tag)
     : [ref.tag!];
   if (tags.length === 0 || (!flags.allTags && !ctx.store.db.tagged(repository, ref.tag!))) {
-    throw new Error(`An image does not exist locally with the tag: ${familiarName(ref)}`);
+    throw new NoSuchImageError(
+      familiarName(ref),
+      `An image does not exist locally with the tag: ${familiarName(ref)}`,
+    );
   }
   const out = process.stdout;
   if (!flags.quiet) {
@@ -52,21 +58,17 @@ async function runPush(ctx: CliContext, input: string, flags: PushFlags): Promis
 
 async function pushOne(ctx: CliContext, ref: Reference, flags: PushFlags): Promise<void> {
   const out = process.stdout;
-  const imageId = ctx.store.db.tagged(repositoryOf(ref), ref.tag!)!;
-  const manifest = ctx.store.db.tagManifest(repositoryOf(ref), ref.tag!);
-  const printer = flags.quiet ? undefined : new ProgressPrinter(out);
-  const repo = await ctx.repository(ref);
-  const result = await exportImage(ctx.store, repo, imageId, ref.tag, {
-    concurrency: ctx.config.maxConcurrentUploads,
-    onProgress: printer?.listener,
-    manifest,
-    compression: flags.compression as "gzip" | "zstd",
-    mountSources: (digest) =>
-      ctx.store.db.blobSources(digest, ref.registry).filter((r) => r !== ref.repository),
-  });
-  ctx.store.db.write(() => {
-    ctx.store.db.addRepoDigest(repositoryOf(ref), result.digest, imageId);
-    for (const blob of result.blobs) ctx.store.db.addBlobSource(blob, ref.registry, ref.repository);
-  });
-  if (!flags.quiet) out.write(`${ref.tag}: digest: ${result.digest} size: ${result.size}\n`);
+  const printer = flags.quiet ? undefined : new ProgressPrinter(out, "push");
+  try {
+    const result = await pushImage(ctx.store, await ctx.repository(ref), ref, {
+      concurrency: ctx.config.maxConcurrentUploads,
+      onEvent: printer?.listener,
+      compression: flags.compression as "gzip" | "zstd",
+    });
+    printer?.finish();
+    if (!flags.quiet) out.write(`${ref.tag}: digest: ${result.digest} size: ${result.size}\n`);
+  } catch (err) {
+    printer?.finish();
+    throw err;
+  }
 }

@@ -1,8 +1,10 @@
-import { createInterface } from "node:readline/promises";
+import { BerthError } from "../errors.js";
 import { pruneImages, type RemoveEvent, removeImage } from "../images/remove.js";
+import { imageUsers } from "../runtime/image-users.js";
 import { Command } from "./commander.js";
 import { withContext } from "./context.js";
 import { humanSize } from "./format/units.js";
+import { confirm } from "./prompt.js";
 
 function printEvents(events: RemoveEvent[], lower = false): void {
   for (const e of events) {
@@ -22,10 +24,20 @@ export function rmiCommand(name = "rmi"): Command {
         let failed = 0;
         for (const image of images) {
           try {
-            printEvents(await removeImage(ctx.store, image, { force: flags.force, noPrune: !flags.prune }));
+            printEvents(
+              await removeImage(ctx.store, image, {
+                force: flags.force,
+                noPrune: !flags.prune,
+                users: imageUsers(ctx.store),
+              }),
+            );
           } catch (err) {
+            // Docker goes on with the other images and fails at the end.
+            if (!(err instanceof BerthError)) throw err;
             failed++;
-            process.stderr.write(`Error: ${(err as Error).message}\n`);
+            const daemon = err.code === "CONFLICT" ? "Error response from daemon: " : "Error: ";
+            process.stderr.write(`${daemon}${err.message}
+`);
           }
         }
         if (failed > 0) process.exitCode = 1;
@@ -44,12 +56,12 @@ export function pruneCommand(): Command {
           const warning = flags.all
             ? "WARNING! This will remove all images without at least one container associated to them."
             : "WARNING! This will remove all dangling images.";
-          const rl = createInterface({ input: process.stdin, output: process.stdout });
-          const answer = await rl.question(`${warning}\nAre you sure you want to continue? [y/N] `);
-          rl.close();
-          if (!/^y(es)?$/i.test(answer.trim())) return;
+          if (!(await confirm(`${warning}\nAre you sure you want to continue? [y/N] `))) return;
         }
-        const { events, reclaimed } = await pruneImages(ctx.store, { all: flags.all });
+        const { events, reclaimed } = await pruneImages(ctx.store, {
+          all: flags.all,
+          users: imageUsers(ctx.store),
+        });
         if (events.length > 0) {
           process.stdout.write("Deleted Images:\n");
           printEvents(events, true);

@@ -129,14 +129,23 @@ export async function followToExit(
 ): Promise<number> {
   const unproxy = proxySignals(containers, id);
   let stopped = false;
+  let wake = () => {};
   const printing = readLog(
     containers.paths(id).log,
     (e) => (e.stream === "stdout" ? process.stdout : process.stderr).write(e.text),
-    { offset, follow: true, stopped: () => stopped },
+    {
+      offset,
+      follow: true,
+      stopped: () => stopped,
+      onWake: (w) => {
+        wake = w;
+      },
+    },
   );
   try {
     const seen = await containers.waitExit(id);
     stopped = true;
+    wake();
     await printing;
     await containers.cleanup(id, { restart: false, autoRemove: false }).catch(() => {});
     if (rm) await containers.remove(id, { force: true, volumes: true }).catch(() => {});

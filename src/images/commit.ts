@@ -79,6 +79,17 @@ export interface CommittedImage {
   manifest: Buffer;
 }
 
+/** The OCI manifest of an image made here: its config and its layers' blobs, in order. */
+export function imageManifest(config: Buffer, layers: { blob: LayerBlob }[]): Buffer {
+  const manifest: ImageManifest = {
+    schemaVersion: 2,
+    mediaType: MediaTypes.OCI_MANIFEST,
+    config: { mediaType: MediaTypes.OCI_CONFIG, digest: digestOf(config).toString(), size: config.length },
+    layers: layers.map((l) => ({ mediaType: l.blob.mediaType, digest: l.blob.digest, size: l.blob.size })),
+  };
+  return Buffer.from(JSON.stringify(manifest));
+}
+
 /**
  * Writes the config and an OCI manifest into the content store, then records the image, its
  * manifest and its tags in one transaction. Every layer must still be there (directory and

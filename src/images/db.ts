@@ -155,6 +155,12 @@ export class ImageDb {
       .all() as LayerRecord[];
   }
 
+  allLayerIds(): string[] {
+    return (this.db.prepare("SELECT chain_id FROM layers").all() as { chain_id: string }[]).map(
+      (r) => r.chain_id,
+    );
+  }
+
   deleteLayer(chainId: string): void {
     this.db.prepare("DELETE FROM layers WHERE chain_id = ?").run(chainId);
   }
@@ -385,5 +391,69 @@ export class ImageDb {
 
   deleteManifest(digest: string): void {
     this.db.prepare("DELETE FROM manifests WHERE digest = ?").run(digest);
+  }
+
+  // ---- leases and garbage collection -------------------------------------------------------
+
+  addLease(id: string, pid: number | null, pidStarted: string | null): void {
+    this.db
+      .prepare("INSERT INTO leases (id, pid, pid_started, created) VALUES (?, ?, ?, ?)")
+      .run(id, pid, pidStarted, new Date().toISOString());
+  }
+
+  addLeaseRef(id: string, kind: "layer" | "blob", key: string): void {
+    this.db
+      .prepare("INSERT OR IGNORE INTO lease_refs (lease_id, kind, key) VALUES (?, ?, ?)")
+      .run(id, kind, key);
+  }
+
+  deleteLease(id: string): void {
+    this.db.prepare("DELETE FROM leases WHERE id = ?").run(id);
+  }
+
+  leases(): { id: string; pid: number | null; pidStarted: string | null }[] {
+    return this.db.prepare("SELECT id, pid, pid_started AS pidStarted FROM leases").all() as {
+      id: string;
+      pid: number | null;
+      pidStarted: string | null;
+    }[];
+  }
+
+  leasedKeys(kind: "layer" | "blob"): Set<string> {
+    const rows = this.db.prepare("SELECT DISTINCT key FROM lease_refs WHERE kind = ?").all(kind) as {
+      key: string;
+    }[];
+    return new Set(rows.map((r) => r.key));
+  }
+
+  /**
+   * Digests of the content store that something still needs: image configs, the manifests
+   * and indexes that a tag, a repo digest or an image names, and the compressed forms of
+   * stored layers.
+   */
+  referencedBlobs(): Set<string> {
+    const rows = this.db
+      .prepare(
+        `SELECT id AS digest FROM images
+         UNION SELECT m.digest FROM manifests m
+                WHERE m.image_id IN (SELECT id FROM images)
+                   OR m.digest IN (SELECT digest FROM repo_digests)
+                   OR m.digest IN (SELECT manifest FROM tags WHERE manifest IS NOT NULL)
+         UNION SELECT digest FROM layer_blobs WHERE diff_id IN (SELECT diff_id FROM layers)`,
+      )
+      .all() as { digest: string }[];
+    return new Set(rows.map((r) => r.digest));
+  }
+
+  /** Forgets manifests and layer blobs whose content `referencedBlobs` no longer names. */
+  forgetUnreferenced(keep: Set<string>): void {
+    for (const { digest } of this.db.prepare("SELECT digest FROM manifests").all() as { digest: string }[]) {
+      if (!keep.has(digest)) this.deleteManifest(digest);
+    }
+    for (const { digest } of this.db.prepare("SELECT DISTINCT digest FROM layer_blobs").all() as {
+      digest: string;
+    }[]) {
+      if (!keep.has(digest)) this.deleteLayerBlob(digest);
+    }
   }
 }

@@ -90,20 +90,7 @@ export async function listImages(
     if (since !== undefined && !(created > since)) continue;
     if (f.label && !(await labelsMatch(store, image.id, f.label))) continue;
 
-    const named: ImageRow[] = [];
-    for (const t of tags) {
-      const digest = digests.find((d) => d.repository === t.repository)?.digest ?? "<none>";
-      named.push({ image, repository: familiar(t.repository), tag: t.tag, digest });
-    }
-    if (named.length === 0) {
-      // Docker shows a digest-only image once per repository it came from, tag <none>.
-      if (digests.length > 0) {
-        for (const d of digests)
-          named.push({ image, repository: familiar(d.repository), tag: "<none>", digest: d.digest });
-      } else {
-        named.push({ image, repository: "<none>", tag: "<none>", digest: "<none>" });
-      }
-    }
+    const named = rowsOf(image, tags, digests, opts.digests ?? false);
     for (const row of named) {
       if (f.reference && !f.reference.some((pattern) => referenceMatches(pattern, row))) continue;
       rows.push(row);
@@ -112,6 +99,42 @@ export async function listImages(
   return rows.sort(
     (a, b) => (Date.parse(b.image.created ?? "") || 0) - (Date.parse(a.image.created ?? "") || 0),
   );
+}
+
+/**
+ * An image's rows as the docker CLI makes them (formatter/image.go): per repository, a row per
+ * tag, or with --digests a row per tag and digest pair; a repository known only by digest gets
+ * one <none> row (one per digest with --digests); an image without names one <none>:<none> row.
+ */
+function rowsOf(
+  image: ImageRecord,
+  tags: { repository: string; tag: string }[],
+  digests: { repository: string; digest: string }[],
+  showDigests: boolean,
+): ImageRow[] {
+  if (tags.length === 0 && digests.length === 0) {
+    return [{ image, repository: "<none>", tag: "<none>", digest: "<none>" }];
+  }
+  const rows: ImageRow[] = [];
+  const tagged = new Set(tags.map((t) => t.repository));
+  for (const t of tags) {
+    const own = showDigests ? digests.filter((d) => d.repository === t.repository) : [];
+    if (own.length === 0)
+      rows.push({ image, repository: familiar(t.repository), tag: t.tag, digest: "<none>" });
+    for (const d of own)
+      rows.push({ image, repository: familiar(t.repository), tag: t.tag, digest: d.digest });
+  }
+  const digestOnly = [...new Set(digests.map((d) => d.repository))].filter((r) => !tagged.has(r));
+  for (const repository of digestOnly) {
+    if (!showDigests) {
+      rows.push({ image, repository: familiar(repository), tag: "<none>", digest: "" });
+      continue;
+    }
+    for (const d of digests.filter((x) => x.repository === repository)) {
+      rows.push({ image, repository: familiar(repository), tag: "<none>", digest: d.digest });
+    }
+  }
+  return rows;
 }
 
 function familiar(repository: string): string {

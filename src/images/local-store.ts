@@ -1,3 +1,5 @@
+import { readdirSync, rmSync } from "node:fs";
+import { mkdir, mkdtemp } from "node:fs/promises";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { ContentStore } from "../content/store.js";
@@ -18,7 +20,7 @@ export function defaultRoot(): string {
  *   ROOT/content/blobs/sha256/HEX     compressed layers, configs, manifests
  *   ROOT/content/ingest/...           partial downloads, resumed by the next pull
  *   ROOT/layers/HEX/diff              an unpacked layer (HEX of its chain ID)
- *   ROOT/tmp/                         unpacking in progress, renamed into layers/ when verified
+ *   ROOT/tmp/KIND-PID-*               work in progress (unpacks, loads, trash), swept when PID is gone
  *   ROOT/berth.db                     images, tags, layers, repo digests
  */
 export class LocalStore {
@@ -28,6 +30,7 @@ export class LocalStore {
   constructor(readonly root: string) {
     this.content = new ContentStore(join(root, "content"));
     this.db = ImageDb.open(join(root, "berth.db"));
+    sweepTmp(this.tmpDir());
   }
 
   layerDir(chainId: string | Digest): string {
@@ -43,7 +46,41 @@ export class LocalStore {
     return join(this.root, "tmp");
   }
 
+  /**
+   * A private directory under tmp/ for work in progress ("unpack", "load"), named for this
+   * process so that, if it dies, the next berth to open the store removes what it left.
+   */
+  async makeTmpDir(kind: string): Promise<string> {
+    await mkdir(this.tmpDir(), { recursive: true });
+    return mkdtemp(join(this.tmpDir(), `${kind}-${process.pid}-`));
+  }
+
   close(): void {
     this.db.close();
+  }
+}
+
+/** Removes what processes that are gone left under tmp/: unpacks, loads, and trash not yet deleted. */
+function sweepTmp(dir: string): void {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    const owner = /^[a-z]+-(\d+)-/.exec(name);
+    if (!owner || isRunning(Number(owner[1]))) continue;
+    rmSync(join(dir, name), { recursive: true, force: true });
+  }
+}
+
+function isRunning(pid: number): boolean {
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM";
   }
 }

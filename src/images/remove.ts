@@ -1,7 +1,6 @@
-import { rm } from "node:fs/promises";
 import { BerthError } from "../errors.js";
-import { Digest } from "../oci/digest.js";
 import { familiarString, parseReference } from "../oci/reference.js";
+import { collectGarbage } from "./gc.js";
 import type { LocalStore } from "./local-store.js";
 import { resolveLocalImage } from "./resolve.js";
 
@@ -12,10 +11,37 @@ export class ImageConflictError extends BerthError {
   override readonly code = "CONFLICT";
 }
 
+/**
+ * Who uses an image: the runtime's containers. Implemented by src/runtime (images must not
+ * import it) and passed in by the CLI, so that an image is never deleted under a container.
+ */
+export interface ImageUsers {
+  containersUsing(imageId: string): { id: string; running: boolean }[];
+}
+
 export interface RemoveOptions {
   force?: boolean;
   /** Keep untagged parent images (of builds). */
   noPrune?: boolean;
+  users?: ImageUsers;
+}
+
+/** Docker's conflicts for deleting an image a container uses (moby daemon/images/image_delete.go). */
+function containerConflict(imageId: string, users: ImageUsers | undefined, force: boolean | undefined): void {
+  const using = users?.containersUsing(imageId) ?? [];
+  const running = using.find((c) => c.running);
+  if (running)
+    throw new ImageConflictError(
+      `conflict: unable to delete ${shortImageId(imageId)} (cannot be forced) - image is being used by running container ${running.id.slice(0, 12)}`,
+    );
+  if (using.length > 0 && !force)
+    throw new ImageConflictError(
+      `conflict: unable to delete ${shortImageId(imageId)} (must be forced) - image is being used by stopped container ${using[0]!.id.slice(0, 12)}`,
+    );
+}
+
+function inUse(imageId: string, users: ImageUsers | undefined): boolean {
+  return (users?.containersUsing(imageId).length ?? 0) > 0;
 }
 
 function shortImageId(id: string): string {
@@ -27,9 +53,11 @@ function familiar(repository: string, suffix: string): string {
 }
 
 /**
- * Removes an image reference or an image, deciding between untag and delete as Docker does:
- * a name untags (and deletes the image once nothing else names it); an ID deletes the image
- * and all its names, which needs --force when the names span several repositories.
+ * Removes an image reference or an image, deciding between untag and delete as Docker does
+ * (moby's daemon/images/image_delete.go): a name untags, and when the last tag of a repository
+ * goes, that repository's digest references go with it; the image is deleted once nothing
+ * names it. An ID deletes the image and all its names, which needs --force when the names span
+ * several repositories.
  */
 export async function removeImage(
   store: LocalStore,
@@ -39,46 +67,46 @@ export async function removeImage(
   const db = store.db;
   const { imageId, reference } = resolveLocalImage(db, input);
   const events: RemoveEvent[] = [];
-  const children = db.children(imageId);
 
   if (reference) {
     const repository = `${reference.registry}/${reference.repository}`;
-    const tags = db.tagsOf(imageId);
-    const digests = db.repoDigestsOf(imageId);
+    if (!opts.force && db.tagsOf(imageId).length + db.repoDigestsOf(imageId).length === 1) {
+      const user = opts.users?.containersUsing(imageId)[0];
+      if (user)
+        throw new ImageConflictError(
+          `conflict: unable to remove repository reference "${input}" (must force) - container ${user.id.slice(0, 12)} is using its referenced image ${shortImageId(imageId)}`,
+        );
+    }
     db.write(() => {
       if (reference.digest) {
         db.deleteRepoDigest(repository, reference.digest.toString());
         events.push({ Untagged: familiar(repository, `@${reference.digest}`) });
-      } else {
-        db.untag(repository, reference.tag!);
-        events.push({ Untagged: familiar(repository, `:${reference.tag}`) });
-        // The last tag of a repository takes that repository's digest references with it.
-        const otherTagsHere = tags.some((t) => t.repository === repository && t.tag !== reference.tag);
-        if (!otherTagsHere) {
-          const remainingTags = tags.filter((t) => !(t.repository === repository && t.tag === reference.tag));
-          const remainingDigests = digests.filter((d) => d.repository !== repository);
-          if (remainingTags.length === 0 && remainingDigests.length === 0) {
-            for (const d of digests.filter((x) => x.repository === repository)) {
-              db.deleteRepoDigest(d.repository, d.digest);
-              events.push({ Untagged: familiar(d.repository, `@${d.digest}`) });
-            }
-          }
-        }
+        return;
+      }
+      db.untag(repository, reference.tag!);
+      events.push({ Untagged: familiar(repository, `:${reference.tag}`) });
+      if (db.tagsOf(imageId).some((t) => t.repository === repository)) return;
+      for (const d of db.repoDigestsOf(imageId).filter((x) => x.repository === repository)) {
+        db.deleteRepoDigest(d.repository, d.digest);
+        events.push({ Untagged: familiar(d.repository, `@${d.digest}`) });
       }
     });
     if (db.tagsOf(imageId).length > 0 || db.repoDigestsOf(imageId).length > 0) return events;
-    if (children.length > 0) return events;
-    events.push(...(await deleteImageAndLayers(store, imageId, opts)));
+    if (db.children(imageId).length > 0) return events;
+    // Untagged, but a container still needs it: it stays (dangling) with its layers.
+    if (inUse(imageId, opts.users)) return events;
+    events.push(...(await deleteImage(store, imageId, opts)));
     return events;
   }
 
   const tags = db.tagsOf(imageId);
   const digests = db.repoDigestsOf(imageId);
-  if (children.length > 0) {
+  if (db.children(imageId).length > 0) {
     throw new ImageConflictError(
       `conflict: unable to delete ${shortImageId(imageId)} (cannot be forced) - image has dependent child images`,
     );
   }
+  containerConflict(imageId, opts.users, opts.force);
   const repositories = new Set([...tags.map((t) => t.repository), ...digests.map((d) => d.repository)]);
   if (repositories.size > 1 && !opts.force) {
     throw new ImageConflictError(
@@ -95,73 +123,60 @@ export async function removeImage(
       events.push({ Untagged: familiar(d.repository, `@${d.digest}`) });
     }
   });
-  events.push(...(await deleteImageAndLayers(store, imageId, opts)));
+  // -f on an image a stopped container uses untags it; its layers stay for the container.
+  if (inUse(imageId, opts.users)) return events;
+  events.push(...(await deleteImage(store, imageId, opts)));
   return events;
 }
 
-/** Deletes an image record, then every layer and blob nothing references any more. */
-async function deleteImageAndLayers(
-  store: LocalStore,
-  imageId: string,
-  opts: RemoveOptions,
-): Promise<RemoveEvent[]> {
-  const db = store.db;
-  const events: RemoveEvent[] = [{ Deleted: imageId }];
-  const image = db.image(imageId);
-  const manifests = db.manifestsOf(imageId);
-  db.deleteImage(imageId);
-  events.push(...(await collectGarbage(store)));
-  await store.content.delete(Digest.parse(imageId));
-  for (const m of manifests) {
-    db.write(() => db.deleteManifest(m.digest));
-    await store.content.delete(Digest.parse(m.digest));
-  }
-  if (!opts.noPrune && image?.parent) {
-    const parent = image.parent;
-    if (db.image(parent) && db.tagsOf(parent).length === 0 && db.children(parent).length === 0) {
-      events.push(...(await deleteImageAndLayers(store, parent, opts)));
-    }
-  }
-  return events;
-}
-
-/** Removes unpacked layers and compressed blobs that no image references. */
-export async function collectGarbage(store: LocalStore): Promise<RemoveEvent[]> {
+/** Deletes an image record (and, unless told not to, its untagged parents), then what nothing needs any more. */
+async function deleteImage(store: LocalStore, imageId: string, opts: RemoveOptions): Promise<RemoveEvent[]> {
   const db = store.db;
   const events: RemoveEvent[] = [];
-  // Top layers first, so a layer goes after the ones stacked on it (Docker lists them that way).
-  const unreferenced = db.unreferencedLayers().reverse();
-  for (const layer of unreferenced) {
-    db.write(() => db.deleteLayer(layer.chainId));
-    await rm(store.layerDir(layer.chainId), { recursive: true, force: true });
-    events.push({ Deleted: layer.chainId });
+  let id: string | undefined = imageId;
+  while (id !== undefined) {
+    const parent: string | null = db.image(id)?.parent ?? null;
+    const doomed = id;
+    // Checked in the deleting transaction: a container created meanwhile (in its own) is seen.
+    db.write(() => {
+      if (inUse(doomed, opts.users))
+        throw new ImageConflictError(
+          `conflict: unable to delete ${shortImageId(doomed)} - image is being used by a container`,
+        );
+      db.deleteImage(doomed);
+    });
+    events.push({ Deleted: id });
+    id = undefined;
+    if (!opts.noPrune && parent !== null && isDanglingParent(store, parent) && !inUse(parent, opts.users))
+      id = parent;
   }
-  for (const blob of db.orphanLayerBlobs()) {
-    db.write(() => db.deleteLayerBlob(blob.digest));
-    await store.content.delete(Digest.parse(blob.digest));
-  }
+  const collected = await collectGarbage(store);
+  for (const layer of collected.layers) events.push({ Deleted: layer });
   return events;
+}
+
+function isDanglingParent(store: LocalStore, id: string): boolean {
+  const db = store.db;
+  return db.image(id) !== undefined && db.tagsOf(id).length === 0 && db.children(id).length === 0;
 }
 
 /**
  * `image prune`: removes dangling images (untagged and no child), or with `all` every image
- * (Berth has no containers yet, so nothing keeps an image in use). Returns what was removed and
- * the bytes of layers freed.
+ * nothing else uses (no child image, no container), then everything no image needs any more: unpacked layers and blobs left
+ * by failed or interrupted pulls included. Returns what was removed and the bytes of layers freed.
  */
 export async function pruneImages(
   store: LocalStore,
-  opts: { all?: boolean } = {},
+  opts: { all?: boolean; users?: ImageUsers } = {},
 ): Promise<{ events: RemoveEvent[]; reclaimed: number }> {
   const db = store.db;
   const events: RemoveEvent[] = [];
-  const layerSizes = new Map<string, number>();
-  for (const image of db.images())
-    for (const l of db.imageLayers(image.id)) layerSizes.set(l.chainId, l.size);
-  let changed = true;
-  while (changed) {
+  for (let changed = true; changed; ) {
     changed = false;
     for (const image of db.images()) {
       if (db.children(image.id).length > 0) continue;
+      // An image a container was made from stays, as Docker's prune keeps it.
+      if (inUse(image.id, opts.users)) continue;
       const named = db.tagsOf(image.id).length > 0 || db.repoDigestsOf(image.id).length > 0;
       if (named && !opts.all) continue;
       db.write(() => {
@@ -173,12 +188,13 @@ export async function pruneImages(
           db.deleteRepoDigest(d.repository, d.digest);
           events.push({ Untagged: familiar(d.repository, `@${d.digest}`) });
         }
+        db.deleteImage(image.id);
       });
-      events.push(...(await deleteImageAndLayers(store, image.id, { noPrune: true })));
+      events.push({ Deleted: image.id });
       changed = true;
     }
   }
-  let reclaimed = 0;
-  for (const e of events) if ("Deleted" in e) reclaimed += layerSizes.get(e.Deleted) ?? 0;
-  return { events, reclaimed };
+  const collected = await collectGarbage(store);
+  for (const layer of collected.layers) events.push({ Deleted: layer });
+  return { events, reclaimed: collected.reclaimed };
 }

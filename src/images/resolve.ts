@@ -5,8 +5,11 @@ import type { ImageDb } from "./db.js";
 export class NoSuchImageError extends BerthError {
   override readonly name = "NoSuchImageError";
   override readonly code = "NO_SUCH_IMAGE";
-  constructor(readonly input: string) {
-    super(`No such image: ${input}`);
+  constructor(
+    readonly input: string,
+    message = `No such image: ${input}`,
+  ) {
+    super(message);
   }
 }
 

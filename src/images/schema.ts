@@ -2,7 +2,7 @@
  * The local image store's metadata. SQLite in WAL mode with a busy timeout, so several berth
  * processes can use one store at once; every change runs in one IMMEDIATE transaction.
  */
-export const SCHEMA_VERSION = 2;
+export const SCHEMA_VERSION = 3;
 
 export const SCHEMA = `
 CREATE TABLE IF NOT EXISTS images (
@@ -67,4 +67,21 @@ CREATE TABLE IF NOT EXISTS manifests (
   image_id   TEXT                     -- NULL for an index
 );
 CREATE INDEX IF NOT EXISTS manifests_image ON manifests(image_id);
+-- what a process is about to use (containerd's leases): a pull holds each layer and blob it
+-- checks or writes until the image that uses them is recorded, so a concurrent rmi or prune
+-- cannot delete them. A lease whose process is gone (pid and start time no longer match)
+-- expires; one without a pid lasts until it is released.
+CREATE TABLE IF NOT EXISTS leases (
+  id          TEXT PRIMARY KEY,
+  pid         INTEGER,
+  pid_started TEXT,                   -- the process's start time in /proc/PID/stat, against pid reuse
+  created     TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS lease_refs (
+  lease_id TEXT NOT NULL REFERENCES leases(id) ON DELETE CASCADE,
+  kind     TEXT NOT NULL,             -- 'layer' (a chain id) or 'blob' (a digest)
+  key      TEXT NOT NULL,
+  PRIMARY KEY (lease_id, kind, key)
+);
+CREATE INDEX IF NOT EXISTS lease_refs_key ON lease_refs(kind, key);
 `;

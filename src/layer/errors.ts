@@ -6,8 +6,10 @@ export class DiffIdMismatchError extends BerthError {
   constructor(
     readonly expected: string,
     readonly actual: string,
+    /** The compressed blob that gave it, when known. */
+    readonly blob?: string,
   ) {
-    super(`layer diff_id mismatch: expected ${expected}, got ${actual}`);
+    super(`layer ${blob ? `${blob} ` : ""}diff_id mismatch: expected ${expected}, got ${actual}`);
   }
 }
 

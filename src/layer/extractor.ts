@@ -199,8 +199,7 @@ export class Extractor implements TarSink {
   }
 
   private hardlink(name: string, full: string, e: TarEntry): void {
-    if (e.linkname.startsWith("/"))
-      throw new UnsafeLayerError(e.name, `hard link to the absolute path ${JSON.stringify(e.linkname)}`);
+    // An absolute target names a file of the image's root, as an absolute entry name does.
     const target = cleanName(e.linkname, e.name);
     if (target === "") throw new UnsafeLayerError(e.name, "hard link to the layer root");
     if (target === name) return;
@@ -317,11 +316,12 @@ export class Extractor implements TarSink {
 }
 
 /**
- * A tar entry name made relative: "./a//b/" -> "a/b". Refuses absolute names and any "..",
- * naming `entry` (the entry being unpacked, when `raw` is its link target) in the error.
+ * A tar entry name made relative to the layer: "./a//b/" -> "a/b", and "/etc/x" -> "etc/x"
+ * (an absolute name means the same place in the image's root, as Docker, podman and umoci
+ * extract it). Refuses any "..", naming `entry` (the entry being unpacked, when `raw` is its
+ * link target) in the error.
  */
 export function cleanName(raw: string, entry = raw): string {
-  if (raw.startsWith("/")) throw new UnsafeLayerError(entry, `absolute path ${JSON.stringify(raw)}`);
   const parts: string[] = [];
   for (const part of raw.split("/")) {
     if (part === "" || part === ".") continue;

@@ -47,6 +47,14 @@ const MAX_META = 8 * 1024 * 1024;
 
 type State = "header" | "body" | "meta" | "skip" | "done";
 
+/** What the metadata entry types are called, for messages (tar's letters mean little to a user). */
+const META_NAMES: Record<number, string> = {
+  120: "a PAX extended header",
+  103: "a PAX global header",
+  76: "a GNU long name entry",
+  75: "a GNU long link name entry",
+};
+
 export class TarReader {
   private state: State = "header";
   private readonly header = Buffer.alloc(BLOCK);
@@ -182,9 +190,7 @@ export class TarReader {
     // x: PAX for the next entry; g: PAX for all later ones; L/K: GNU long name and link name.
     if (isMeta) {
       if (size > MAX_META)
-        throw new CorruptLayerError(
-          `a ${String.fromCharCode(typeflag)} header of ${size} bytes is too large`,
-        );
+        throw new CorruptLayerError(`${META_NAMES[typeflag]} of ${size} bytes is too large (at byte ${at})`);
       this.metaType = typeflag;
       this.meta = Buffer.allocUnsafe(size);
       this.metaFill = 0;

@@ -75,11 +75,9 @@ export interface ImageConfig {
   history?: HistoryEntry[];
 }
 
-export interface ParsedManifest {
+interface ParsedCommon {
   /** The effective media type: the body's `mediaType`, else the Content-Type, else inferred. */
   mediaType: string;
-  kind: "manifest" | "index";
-  value: ImageManifest | ImageIndex;
   /**
    * What must already exist for this manifest to be accepted: config and layers for an image
    * (minus layers with `urls`, which live elsewhere), the child manifests for an index.
@@ -89,6 +87,24 @@ export interface ParsedManifest {
   /** As the referrers API reports it: `artifactType`, else (image manifests) the config's media type. */
   artifactType?: string;
   annotations?: Record<string, string>;
+}
+
+/** A parsed manifest or index: `kind` tells which, and narrows `value` (no casts needed). */
+export type ParsedManifest =
+  | (ParsedCommon & { kind: "manifest"; value: ImageManifest })
+  | (ParsedCommon & { kind: "index"; value: ImageIndex });
+
+export type ParsedImageManifest = Extract<ParsedManifest, { kind: "manifest" }>;
+export type ParsedIndex = Extract<ParsedManifest, { kind: "index" }>;
+
+/**
+ * The descriptors a manifest points at, in the order a transfer visits them: an index's
+ * manifests; an image's config, then its layers (foreign layers included: callers decide).
+ */
+export function children(parsed: ParsedManifest): Descriptor[] {
+  return parsed.kind === "index"
+    ? [...parsed.value.manifests]
+    : [parsed.value.config, ...parsed.value.layers];
 }
 
 type Json = Record<string, unknown>;
@@ -195,7 +211,7 @@ function descriptorArray(value: unknown, field: string): Descriptor[] {
   return value.map((d, i) => validateDescriptor(d, `${field}[${i}]`));
 }
 
-function parseImageManifest(body: Json, mediaType: string): ParsedManifest {
+function parseImageManifest(body: Json, mediaType: string): ParsedImageManifest {
   // A document that is both a manifest and an index could be read two ways by two clients
   // (CVE-2021-41190); the image-spec forbids it and so do we.
   if ("manifests" in body)
@@ -216,7 +232,7 @@ function parseImageManifest(body: Json, mediaType: string): ParsedManifest {
   if (common.subject !== undefined) value.subject = common.subject;
   if (common.annotations !== undefined) value.annotations = common.annotations;
 
-  const parsed: ParsedManifest = {
+  const parsed: ParsedImageManifest = {
     mediaType,
     kind: "manifest",
     value,
@@ -230,7 +246,7 @@ function parseImageManifest(body: Json, mediaType: string): ParsedManifest {
   return parsed;
 }
 
-function parseImageIndex(body: Json, mediaType: string): ParsedManifest {
+function parseImageIndex(body: Json, mediaType: string): ParsedIndex {
   for (const field of ["config", "layers"]) {
     if (field in body) throw new InvalidManifestError(`an image index must not have a '${field}' field`);
   }
@@ -246,7 +262,7 @@ function parseImageIndex(body: Json, mediaType: string): ParsedManifest {
   if (common.subject !== undefined) value.subject = common.subject;
   if (common.annotations !== undefined) value.annotations = common.annotations;
 
-  const parsed: ParsedManifest = { mediaType, kind: "index", value, references: [...manifests] };
+  const parsed: ParsedIndex = { mediaType, kind: "index", value, references: [...manifests] };
   if (common.subject !== undefined) parsed.subject = common.subject;
   if (common.artifactType !== undefined) parsed.artifactType = common.artifactType;
   if (common.annotations !== undefined) parsed.annotations = common.annotations;

@@ -84,28 +84,62 @@ export function normalizePlatform(p: Platform): Platform {
 }
 
 /**
- * Whether an image built for `have` satisfies a request for `want`. A variant in `want` must match;
- * without one any variant of the architecture will do, except 32-bit arm, where no variant means v7.
+ * The platforms whose images run where `want` does, best first, as Docker chooses them
+ * (containerd's platforms.Only, which moby's pull uses): the platform itself, then older
+ * variants of its architecture (amd64/v3 → v2 → v1, arm/v7 → v6 → v5), 386 under amd64, and
+ * 32-bit arm under arm64. Each is normalised, so arm64 and arm64/v8 are one platform.
  */
-export function platformMatches(want: Platform, have: Platform): boolean {
-  const w = normalizePlatform(want);
-  const h = normalizePlatform(have);
-  if (w.os !== h.os || w.architecture !== h.architecture) return false;
-  const variantWanted = (want.variant !== undefined && want.variant !== "") || w.architecture === "arm";
-  return !variantWanted || w.variant === h.variant;
+export function compatiblePlatforms(want: Platform): Platform[] {
+  const p = normalizePlatform(want);
+  const out: Platform[] = [p];
+  const version = (prefix: string) => {
+    const n = Number((p.variant ?? "").replace(/^v/, ""));
+    return Number.isInteger(n) && (p.variant ?? "").startsWith(prefix) ? n : Number.NaN;
+  };
+  const variantOf = (architecture: string, variant: string): Platform =>
+    normalizePlatform({ os: p.os, architecture, variant });
+  switch (p.architecture) {
+    case "amd64": {
+      for (let v = version("v") - 1; v >= 1; v--) out.push(variantOf("amd64", `v${v}`));
+      out.push({ os: p.os, architecture: "386" });
+      break;
+    }
+    case "arm":
+      for (let v = version("v") - 1; v >= 5; v--) out.push(variantOf("arm", `v${v}`));
+      break;
+    case "arm64":
+      out.push(...compatiblePlatforms({ os: p.os, architecture: "arm", variant: p.variant ?? "v8" }));
+      break;
+  }
+  return out;
 }
 
-/** The descriptor in `index` that best serves `want`: an exact variant first, then any match, in index order. */
+/** How well an image for `have` serves `want`: 0 is exact, higher is a fallback, -1 is unusable. */
+export function platformRank(want: Platform, have: Platform): number {
+  const h = normalizePlatform(have);
+  return compatiblePlatforms(want).findIndex(
+    (c) => c.os === h.os && c.architecture === h.architecture && (c.variant ?? "") === (h.variant ?? ""),
+  );
+}
+
+/** Whether an image built for `have` runs where `want` does (Docker's rule: compatiblePlatforms). */
+export function platformMatches(want: Platform, have: Platform): boolean {
+  return platformRank(want, have) >= 0;
+}
+
+/** The descriptor in `index` that best serves `want`: the best rank, then index order. */
 export function selectManifest(index: ImageIndex, want: Platform): Descriptor | undefined {
-  const wanted = normalizePlatform(want);
-  let fallback: Descriptor | undefined;
+  let best: Descriptor | undefined;
+  let bestRank = Number.POSITIVE_INFINITY;
   for (const descriptor of index.manifests) {
-    const platform = descriptor.platform;
-    if (!platform || !platformMatches(want, platform)) continue;
-    if (normalizePlatform(platform).variant === wanted.variant) return descriptor;
-    fallback ??= descriptor;
+    if (!descriptor.platform) continue;
+    const rank = platformRank(want, descriptor.platform);
+    if (rank >= 0 && rank < bestRank) {
+      best = descriptor;
+      bestRank = rank;
+    }
   }
-  return fallback;
+  return best;
 }
 
 const OS_BY_NODE_PLATFORM: Readonly<Record<string, string>> = { win32: "windows", sunos: "solaris" };

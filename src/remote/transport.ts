@@ -4,6 +4,14 @@ import type { Dispatcher } from "undici";
 import type { Credentials } from "../credentials/docker-config.js";
 import { DEFAULT_REGISTRY } from "../oci/reference.js";
 import { LoginError, NetworkError, RemoteError } from "./errors.js";
+import {
+  backoff,
+  DEFAULT_RETRY,
+  isTransientError,
+  isTransientStatus,
+  parseRetryAfter,
+  type RetryPolicy,
+} from "./retry.js";
 import type { TlsTrust } from "./tls-trust.js";
 import { Agent, redirect } from "./undici-agent.js";
 
@@ -17,6 +25,8 @@ export interface TransportOptions {
   userAgent?: string;
   /** CAs (and a client certificate) for this registry, from certs.d; used for its token service too. */
   tls?: TlsTrust;
+  /** Retries of reads (GET, HEAD) and of writes; Docker's defaults when absent. */
+  retry?: { download?: RetryPolicy; upload?: RetryPolicy };
 }
 
 /** A repository scope of Docker's token protocol: "repository:NAME:pull,push". */
@@ -51,8 +61,13 @@ export type RequestOptions = {
   body?: Dispatcher.DispatchOptions["body"] | AsyncIterable<Uint8Array>;
   /** What the request needs of the token service; a cross-repository mount needs two repositories. */
   scope?: Scope | Scope[];
-  /** A body that cannot be sent twice: the request is authorised before it is sent. */
+  /** A body that cannot be sent twice: the request is authorised before it is sent, and never repeated here. */
   streaming?: boolean;
+  /**
+   * Whether this layer may repeat the request on a transient failure. Default: yes, unless the
+   * body is streamed. A request whose effect cannot be checked afterwards must say no.
+   */
+  retry?: boolean;
 };
 
 const AGENT_OPTIONS = { connections: 16, keepAliveTimeout: 30_000, pipelining: 1 };
@@ -123,7 +138,7 @@ export class RegistryTransport {
     }
     let auth = await this.authorization(opts.scope, false);
     for (let attempt = 0; ; attempt++) {
-      const res = await this.send(opts, auth?.header);
+      const res = await this.sendWithRetries(opts, auth?.header);
       if (res.statusCode === 403) throw this.denied(await res.body.text());
       if (res.statusCode !== 401) return res;
       const header = res.headers["www-authenticate"];
@@ -199,6 +214,41 @@ export class RegistryTransport {
       );
     }
     throw loginFailed(endpoint, second.statusCode);
+  }
+
+  /** The retry policy for a request: reads use the download attempts, everything else the upload ones. */
+  policy(method: string): RetryPolicy {
+    const read = method === "GET" || method === "HEAD";
+    return (read ? this.options.retry?.download : this.options.retry?.upload) ?? DEFAULT_RETRY;
+  }
+
+  /**
+   * Sends a request, repeating it after a connection that failed or broke, or an answer that
+   * says "try later" (429 with its Retry-After, 5xx but 501), with backoff. A streamed body is
+   * sent once: its caller resumes it the protocol's way. The last answer is returned as it is.
+   */
+  private async sendWithRetries(
+    opts: RequestOptions,
+    auth: string | undefined,
+  ): Promise<Dispatcher.ResponseData> {
+    const policy = this.policy(opts.method);
+    const attempts = opts.streaming || opts.retry === false ? 1 : Math.max(1, policy.attempts);
+    for (let attempt = 1; ; attempt++) {
+      let res: Dispatcher.ResponseData;
+      try {
+        res = await this.send(opts, auth);
+      } catch (err) {
+        if (attempt >= attempts || !isTransientError(err)) {
+          throw attempt > 1 && err instanceof NetworkError ? err.after(attempt) : err;
+        }
+        await backoff(attempt, policy);
+        continue;
+      }
+      if (attempt >= attempts || !isTransientStatus(res.statusCode)) return res;
+      const wait = parseRetryAfter(res.headers["retry-after"]);
+      await res.body.dump();
+      await backoff(attempt, policy, wait);
+    }
   }
 
   private async send(opts: RequestOptions, auth: string | undefined): Promise<Dispatcher.ResponseData> {

@@ -290,12 +290,15 @@ export class Containers {
         process.kill(rec.slirpPid, "SIGKILL");
       } catch {}
     }
-    if (existsSync(netnsPath(rec.id))) await deleteNetns(rec.id);
-    if (existsSync(join(this.runtime.stateRoot, rec.id))) await this.runtime.delete(rec.id, true);
-    await rm(paths.slirpSocket, { force: true });
     // conmon removes its attach-socket symlink when it exits cleanly; not when it was killed.
-    await rm(join(SOCKET_DIR, rec.id), { force: true });
-    await unmount(paths.merged);
+    const steps = await Promise.allSettled([
+      existsSync(netnsPath(rec.id)) ? deleteNetns(rec.id) : undefined,
+      existsSync(join(this.runtime.stateRoot, rec.id)) ? this.runtime.delete(rec.id, true) : undefined,
+      rm(paths.slirpSocket, { force: true }),
+      rm(join(SOCKET_DIR, rec.id), { force: true }),
+      unmount(paths.merged),
+    ]);
+    for (const r of steps) if (r.status === "rejected") throw r.reason;
   }
 
   private async startLocked(rec: ContainerRecord, hooks: StartHooks): Promise<ContainerRecord> {
@@ -311,12 +314,11 @@ export class Containers {
           .map((l) => this.store.layerDiffDir(l.chainId))
           .reverse(),
       ];
-      if (!isMounted(paths.merged))
-        await mountOverlay({ lowers, upper: paths.upper, work: paths.work, target: paths.merged });
-      const user = await resolveUserInRoot(paths.merged, s.user);
       let ports = s.ports;
       let netns: string | undefined;
-      if (s.network === "default") {
+      // The network (netns, slirp4netns, forwards) comes up while the rootfs is mounted.
+      const network = async () => {
+        if (s.network !== "default") return;
         netns = await createNetns(rec.id);
         slirp = await startSlirp(netns, paths.slirpSocket);
         ports = [];
@@ -325,7 +327,14 @@ export class Containers {
           await addPortForward(paths.slirpSocket, bound);
           ports.push(bound);
         }
-      }
+      };
+      const rootfs = async () => {
+        if (!isMounted(paths.merged))
+          await mountOverlay({ lowers, upper: paths.upper, work: paths.work, target: paths.merged });
+      };
+      const [settledNet, settledRoot] = await Promise.allSettled([network(), rootfs()]);
+      for (const r of [settledNet, settledRoot]) if (r.status === "rejected") throw r.reason;
+      const user = await resolveUserInRoot(paths.merged, s.user);
       const hostResolv = readText("/etc/resolv.conf");
       await Promise.all([
         writeFile(
@@ -510,7 +519,7 @@ export class Containers {
 
   async remove(input: string, opts: { force?: boolean; volumes?: boolean } = {}): Promise<void> {
     const rec = this.find(input);
-    await withContainerLock(this.db, rec.id, async () => {
+    const conmon = await withContainerLock(this.db, rec.id, async () => {
       const current = this.db.get(rec.id);
       if (!current) return;
       const seen = observe(current, this.paths(rec.id));
@@ -524,10 +533,6 @@ export class Containers {
         const after = await this.waitExit(rec.id, 10_000);
         if (after?.state === "running")
           throw new RuntimeError(`container ${rec.id.slice(0, 12)} could not be killed`);
-      }
-      if (current.conmonPid && isAlive(current.conmonPid, current.conmonStart)) {
-        // conmon outlives its container only by moments; wait, so that nothing writes to a removed directory.
-        for (let i = 0; i < 100 && isAlive(current.conmonPid, current.conmonStart); i++) await sleep(20);
       }
       await this.releaseResources(current);
       const paths = this.paths(rec.id);
@@ -545,7 +550,10 @@ export class Containers {
           }
         }
       }
+      return current.conmonPid ? { pid: current.conmonPid, start: current.conmonStart } : undefined;
     });
+    // conmon lives until its exit command (our cleanup, which waited for the lock) is done: moments.
+    for (let i = 0; conmon && i < 250 && isAlive(conmon.pid, conmon.start); i++) await sleep(20);
   }
 
   rename(input: string, name: string): void {

@@ -35,7 +35,13 @@ export function logTimeMs(time: string): number {
 export async function readLog(
   path: string,
   onEntry: (e: LogEntry) => void,
-  opts: { offset?: number; follow?: boolean; stopped?: () => boolean } = {},
+  opts: {
+    offset?: number;
+    follow?: boolean;
+    stopped?: () => boolean;
+    /** Receives a function that ends the wait for more (call it once `stopped` turns true). */
+    onWake?: (wake: () => void) => void;
+  } = {},
 ): Promise<number> {
   let fh: Awaited<ReturnType<typeof open>> | undefined;
   try {
@@ -55,6 +61,7 @@ export async function readLog(
   const buf = Buffer.allocUnsafe(256 * 1024);
   let wake: (() => void) | undefined;
   const watcher = opts.follow ? watch(path, () => wake?.()) : undefined;
+  opts.onWake?.(() => wake?.());
   try {
     for (;;) {
       const { bytesRead } = await fh.read(buf, 0, buf.length, position);

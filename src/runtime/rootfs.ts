@@ -1,3 +1,4 @@
+import { lstatSync, readlinkSync } from "node:fs";
 import { lstat, readFile, readlink } from "node:fs/promises";
 import { join, posix } from "node:path";
 import { RuntimeError } from "./errors.js";
@@ -57,4 +58,33 @@ export async function readFileInRoot(root: string, path: string): Promise<string
     if (code === "ENOENT" || code === "ENOTDIR") return undefined;
     throw err;
   }
+}
+
+/** resolveInRoot without awaiting, for writers that work synchronously (a tar sink). */
+export function resolveInRootSync(root: string, path: string): string {
+  let links = 0;
+  const pending = posix.normalize(`/${path}`).split("/").filter(Boolean);
+  const done: string[] = [];
+  while (pending.length > 0) {
+    const part = pending.shift()!;
+    if (part === "." || part === "") continue;
+    if (part === "..") {
+      done.pop();
+      continue;
+    }
+    const host = join(root, ...done, part);
+    let isLink = false;
+    try {
+      isLink = lstatSync(host).isSymbolicLink();
+    } catch {}
+    if (isLink) {
+      if (++links > MAX_LINKS) throw new RuntimeError(`too many levels of symbolic links in ${path}`);
+      const target = readlinkSync(host);
+      if (target.startsWith("/")) done.length = 0;
+      pending.unshift(...target.split("/").filter(Boolean));
+      continue;
+    }
+    done.push(part);
+  }
+  return join(root, ...done);
 }

@@ -54,6 +54,14 @@ export class OciRuntime {
       throw new RuntimeError(runtimeMessage(r.stderr) || `${this.path} delete failed`);
   }
 
+  async pause(id: string): Promise<void> {
+    await this.call(["pause", id]);
+  }
+
+  async resume(id: string): Promise<void> {
+    await this.call(["resume", id]);
+  }
+
   async ps(id: string): Promise<number[]> {
     return JSON.parse(await this.call(["ps", "--format", "json", id])) as number[];
   }

@@ -672,6 +672,18 @@ describe("berth build", () => {
     });
   });
 
+  it("the cache outlives the images: after rmi, a rebuild takes every step from it", async () => {
+    const dir = join(scratch, "ctx-rmi");
+    mkdirSync(dir);
+    writeFileSync(join(dir, "Dockerfile"), `FROM ${reg.host}/fx/busybox-1:v1\nRUN echo kept > /kept.txt\n`);
+    await berthOk(root, ["build", "-q", "-t", "kept:1", dir]);
+    await berthOk(root, ["rmi", "kept:1"]);
+    await berthOk(root, ["image", "prune", "-f"]);
+    const r = await berthOk(root, ["build", "--progress", "plain", "-t", "kept:1", dir]);
+    assert.equal(vertices(r.stderr).find((v) => v.name.startsWith("[2/2] RUN"))?.end, "CACHED", r.stderr);
+    assert.equal((await berthOk(root, ["run", "--rm", "kept:1", "cat", "/kept.txt"])).stdout, "kept\n");
+  });
+
   it("system df counts the build cache; builder prune removes it", async () => {
     const df = (await berthOk(root, ["system", "df"])).stdout.split("\n");
     assert.match(df[0]!, /^TYPE\s+TOTAL\s+ACTIVE\s+SIZE\s+RECLAIMABLE$/);

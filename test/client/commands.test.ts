@@ -213,7 +213,9 @@ describe("image commands", () => {
       assert.ok(existsSync(join(back, "layers")));
     }
     const bad = await berth(r, ["push", "--compression", "lz4", `${host}/compressed/bb:gz`]);
-    assert.equal(bad.code, 1);
+    // A bad flag value is a usage error: the docker CLI exits 125 for those.
+    assert.equal(bad.code, 125);
+    assert.match(bad.stderr, /invalid argument "lz4" for "--compression" flag/);
   });
 
   test("on a terminal, pull redraws one progress line per layer", async () => {

@@ -97,29 +97,39 @@ describe("normalizePlatform (containerd's rules)", () => {
 });
 
 describe("platformMatches", () => {
-  // [want, have, matches]
+  // [want, have, matches]: Docker's rule, containerd's platforms.Only as moby's pull applies it.
   const cases: [string, string, boolean][] = [
     ["linux/amd64", "linux/amd64", true],
     ["linux/amd64", "linux/x86_64", true],
     ["linux/x86_64", "linux/amd64", true],
-    ["linux/amd64", "linux/amd64/v3", true],
-    ["linux/amd64/v3", "linux/amd64", false],
+    // A v1 host cannot run v3 code; a v3 host runs v2 and v1 code, and 386 code.
+    ["linux/amd64", "linux/amd64/v3", false],
+    ["linux/amd64/v3", "linux/amd64", true],
+    ["linux/amd64/v3", "linux/amd64/v2", true],
+    ["linux/amd64/v2", "linux/amd64/v3", false],
     ["linux/amd64/v3", "linux/amd64/v3", true],
+    ["linux/amd64", "linux/386", true],
+    ["linux/386", "linux/amd64", false],
     ["linux/amd64", "linux/arm64", false],
     ["linux/amd64", "windows/amd64", false],
+    // arm64 and arm64/v8 are one platform.
     ["linux/arm64", "linux/arm64/v8", true],
     ["linux/arm64/v8", "linux/arm64", true],
     ["linux/arm64/v8", "linux/aarch64", true],
     ["linux/arm64/v8", "linux/arm64/v9", false],
-    ["linux/arm64", "linux/arm64/v9", true],
-    // 32-bit arm without a variant means v7.
+    ["linux/arm64", "linux/arm64/v9", false],
+    // arm64 runs 32-bit arm code.
+    ["linux/arm64", "linux/arm/v7", true],
+    ["linux/arm64", "linux/arm/v5", true],
+    // 32-bit arm without a variant means v7, which runs v6 and v5 code.
     ["linux/arm", "linux/arm/v7", true],
     ["linux/arm", "linux/arm", true],
-    ["linux/arm", "linux/arm/v6", false],
-    ["linux/arm/v6", "linux/arm/v6", true],
+    ["linux/arm", "linux/arm/v6", true],
+    ["linux/arm/v6", "linux/arm/v7", false],
     ["linux/arm/v6", "linux/armel", true],
     ["linux/arm/v7", "linux/armhf", true],
-    ["linux/arm/v7", "linux/arm/v6", false],
+    ["linux/arm/v7", "linux/arm/v6", true],
+    ["linux/arm/v5", "linux/arm/v6", false],
     ["darwin/arm64", "macos/arm64", true],
     ["linux/386", "linux/i386", true],
   ];
@@ -174,12 +184,26 @@ describe("selectManifest", () => {
       assert.equal(chosen, n === undefined ? undefined : index.manifests[n - 1]);
     });
   }
-  it("falls back to a matching variant when no exact one exists", () => {
+  it("takes no newer variant than asked for: amd64 does not run amd64/v2", () => {
     const only = {
       schemaVersion: 2 as const,
       manifests: [descriptor(1, { os: "linux", architecture: "amd64", variant: "v2" })],
     };
-    assert.equal(selectManifest(only, { os: "linux", architecture: "amd64" }), only.manifests[0]);
+    assert.equal(selectManifest(only, { os: "linux", architecture: "amd64" }), undefined);
+  });
+  it("falls back to the closest older variant, whatever the index order", () => {
+    const older = {
+      schemaVersion: 2 as const,
+      manifests: [
+        descriptor(1, { os: "linux", architecture: "arm", variant: "v5" }),
+        descriptor(2, { os: "linux", architecture: "arm", variant: "v6" }),
+        descriptor(3, { os: "linux", architecture: "amd64" }),
+        descriptor(4, { os: "linux", architecture: "amd64", variant: "v2" }),
+      ],
+    };
+    assert.equal(selectManifest(older, parsePlatform("linux/arm/v7")), older.manifests[1]);
+    assert.equal(selectManifest(older, parsePlatform("linux/arm64")), older.manifests[1]);
+    assert.equal(selectManifest(older, parsePlatform("linux/amd64/v3")), older.manifests[3]);
   });
   it("prefers the first of equally good matches", () => {
     const twins = {
