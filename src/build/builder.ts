@@ -355,12 +355,16 @@ class Build {
       throw new BuildError(`${name}: ${(err as Error).message}`, loc);
     }
     const store = this.req.store;
-    this.hold("blob", imageId);
     const records = store.db.imageLayers(imageId);
-    for (const r of records) this.hold("layer", r.chainId);
+    store.db.write(() => {
+      this.hold("blob", imageId);
+      for (const r of records) this.hold("layer", r.chainId);
+    });
     const config = parseImageConfig(await store.content.readAll(Digest.parse(imageId)));
     const blobs = await this.imageBlobs(imageId, config);
-    for (const b of blobs) this.hold("blob", b.digest);
+    store.db.write(() => {
+      for (const b of blobs) this.hold("blob", b.digest);
+    });
     const layers = records.map((record, i) => ({ record, blob: blobs[i]! }));
     const manifest = store.db.manifestsOf(imageId)[0]?.digest;
     const display = `FROM ${displayName(name)}${manifest && !name.includes("@") ? `@${manifest}` : ""}`;
