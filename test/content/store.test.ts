@@ -8,6 +8,8 @@ import { after, before, describe, test } from "node:test";
 import { BlobNotFoundError } from "../../src/content/errors.js";
 import { ContentStore } from "../../src/content/store.js";
 import { digestOf } from "../../src/oci/digest.js";
+import { tempDir } from "../helpers/processes.js";
+import { contentStoreContract } from "./contract.js";
 
 const MiB = 1024 * 1024;
 
@@ -50,4 +52,9 @@ describe("ContentStore.chunks", () => {
       for await (const _ of store.chunks(missing)) assert.fail("no chunk expected");
     }, BlobNotFoundError);
   });
+});
+
+contentStoreContract("ContentStore on a local directory", async () => {
+  const root = await tempDir("berth-content-contract-");
+  return { store: new ContentStore(root), root };
 });
