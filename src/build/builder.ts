@@ -559,7 +559,15 @@ class Build {
   /** WORKDIR: the directories of the path that do not exist yet, owned by the stage's USER. */
   private planWorkdir(action: WorkdirStep, layers: BuiltLayer[], loc: Location) {
     const lower = this.stack(layers);
-    const ids = action.user ? resolveChown(action.user, lower, loc) : { uid: 0, gid: 0 };
+    // As BuildKit's mkdir: a USER the image does not know owns nothing; root does.
+    let ids = { uid: 0, gid: 0 };
+    if (action.user) {
+      try {
+        ids = resolveChown(action.user, lower, loc);
+      } catch (err) {
+        if (!(err instanceof BuildError)) throw err;
+      }
+    }
     const resolved = resolveTreePath(lower, action.path.replace(/^\/+/, ""), {
       followFinal: true,
       confine: false,

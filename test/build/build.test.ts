@@ -355,11 +355,18 @@ describe("berth build", () => {
       ...buildArgs(),
       "--build-arg",
       "GREETING=bonjour",
+      "--label",
+      "built.by=test",
       "-t",
       "final:fr",
       ctxDir,
     ]);
     assert.equal((await berthOk(root, ["run", "--rm", "final:fr"])).stdout, "bonjour from berth\n");
+    const labels = JSON.parse(
+      (await berthOk(root, ["image", "inspect", "--format", "{{json .Config.Labels}}", "final:fr"])).stdout,
+    ) as Record<string, string>;
+    assert.equal(labels["built.by"], "test");
+    assert.equal(labels["org.example.stage"], "final");
     const target = await berthOk(root, [
       "build",
       "-q",
@@ -387,6 +394,22 @@ describe("berth build", () => {
     writeFileSync(join(dir, "scratch.swp"), "swap");
     writeFileSync(join(dir, "Dockerfile"), `FROM ${reg.host}/fx/busybox-1:v1\nCOPY . /ctx/\n`);
     await berthOk(root, ["build", "-q", "-t", "ignore:1", dir]);
+    const net = join(scratch, "ctx-net");
+    mkdirSync(net);
+    writeFileSync(
+      join(net, "Dockerfile"),
+      `FROM ${reg.host}/fx/busybox-1:v1\nRUN ls /sys/class/net > /nets\nRUN --network=host ls /sys/class/net > /host-nets\n`,
+    );
+    await berthOk(root, ["build", "-q", "--network", "none", "-t", "net:1", net]);
+    assert.equal(
+      (await berthOk(root, ["run", "--rm", "net:1", "cat", "/nets"])).stdout,
+      "lo\n",
+      "--network none: loopback only",
+    );
+    const host = (await berthOk(root, ["run", "--rm", "net:1", "cat", "/host-nets"])).stdout
+      .split("\n")
+      .filter(Boolean);
+    assert.ok(host.length > 1, `RUN --network=host sees the host's interfaces: ${host.join(" ")}`);
     const listing = (await berthOk(root, ["run", "--rm", "ignore:1", "ls", "-A", "/ctx"])).stdout
       .split("\n")
       .filter(Boolean);
