@@ -1,6 +1,7 @@
 import { lstatSync, lutimesSync, readdirSync } from "node:fs";
 import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { join } from "node:path";
+import { imageLayerBlobs } from "../images/blobs.js";
 import { type CommittedImage, chainIdOf, commitImage, recordLayer } from "../images/commit.js";
 import type { LayerBlob, LayerRecord } from "../images/db.js";
 import type { Lease } from "../images/leases.js";
@@ -8,7 +9,7 @@ import type { LocalStore } from "../images/local-store.js";
 import type { Compression } from "../layer/compression.js";
 import { createLayerFromDirectory } from "../layer/create.js";
 import { Digest, digestOf } from "../oci/digest.js";
-import { type ImageConfig, type ImageManifest, parseImageConfig, parseManifest } from "../oci/manifest.js";
+import { type ImageConfig, parseImageConfig } from "../oci/manifest.js";
 import { layerCompression, MediaTypes } from "../oci/media-types.js";
 import { formatPlatform, type Platform, parsePlatform, platformMatches } from "../oci/platform.js";
 import { prepareAdd } from "./add.js";
@@ -371,36 +372,11 @@ class Build {
     return { config, layers, display, imageId, pulled };
   }
 
-  /** The blob of each layer of an image: as its own manifest lists it, else any recorded form. */
+  /** The blob of each layer of an image, as a push of the built image will send them. */
   private async imageBlobs(imageId: string, config: ImageConfig): Promise<LayerBlob[]> {
-    const store = this.req.store;
-    const diffIds = config.rootfs.diff_ids;
-    for (const m of store.db.manifestsOf(imageId)) {
-      const digest = Digest.parse(m.digest);
-      if (!(await store.content.has(digest))) continue;
-      const parsed = parseManifest(await store.content.readAll(digest), m.mediaType);
-      if (parsed.kind !== "manifest") continue;
-      const layers = (parsed.value as ImageManifest).layers;
-      if (layers.length !== diffIds.length) continue;
-      const present = await Promise.all(layers.map((l) => store.content.has(Digest.parse(l.digest))));
-      if (present.every(Boolean))
-        return layers.map((l, i) => ({
-          diffId: diffIds[i]!,
-          digest: l.digest,
-          mediaType: l.mediaType,
-          size: l.size,
-        }));
-    }
-    const out: LayerBlob[] = [];
-    for (const diffId of diffIds) {
-      let found: LayerBlob | undefined;
-      for (const b of store.db.layerBlobs(diffId))
-        if (await store.content.has(Digest.parse(b.digest))) found ??= b;
-      if (!found)
-        throw new BuildError(`layer ${diffId} of image ${imageId} has no blob in the store to build on`);
-      out.push(found);
-    }
-    return out;
+    const blobs = await imageLayerBlobs(this.req.store, imageId, config.rootfs.diff_ids);
+    if (!blobs) throw new BuildError(`a layer of image ${imageId} has no blob in the store to build on`);
+    return blobs;
   }
 
   private hold(kind: "layer" | "blob", key: string): void {
