@@ -25,6 +25,10 @@ const commands: Record<string, Loader> = {
   manifest: async () => (await import("./manifest.js")).manifestCommand(),
   image: imageGroup,
   registry: async () => (await import("./registry.js")).registryCommand(),
+  build: async () => (await import("./build.js")).buildCommand(),
+  buildx: async () => (await import("./build.js")).buildxCommand(),
+  builder: async () => (await import("./build.js")).builderCommand(),
+  system: async () => (await import("./build.js")).systemCommand(),
   version: async () => (await import("./version.js")).versionCommand(),
   completion: async () => (await import("./completion.js")).completionCommand(),
   run: async () => (await import("./run.js")).runCommand(),
@@ -88,13 +92,14 @@ async function containerGroup(): Promise<Command> {
 }
 
 async function imageGroup(): Promise<Command> {
-  const [pull, push, tag, images, rmi, archive] = await Promise.all([
+  const [pull, push, tag, images, rmi, archive, build] = await Promise.all([
     import("./pull.js"),
     import("./push.js"),
     import("./tag.js"),
     import("./images.js"),
     import("./rmi.js"),
     import("./archive.js"),
+    import("./build.js"),
   ]);
   return new Command("image")
     .description("Manage images")
@@ -107,7 +112,8 @@ async function imageGroup(): Promise<Command> {
     .addCommand(images.inspectCommand())
     .addCommand(images.historyCommand())
     .addCommand(archive.saveCommand())
-    .addCommand(archive.loadCommand());
+    .addCommand(archive.loadCommand())
+    .addCommand(build.buildCommand());
 }
 
 export async function buildProgram(only?: string): Promise<Command> {
