@@ -1,6 +1,6 @@
 import { Digest } from "../../oci/digest.js";
-import { type ImageIndex, parseManifest } from "../../oci/manifest.js";
-import { MediaTypes } from "../../oci/media-types.js";
+import { parseManifest } from "../../oci/manifest.js";
+import { isIndexMediaType } from "../../oci/media-types.js";
 import { selectManifest } from "../../oci/platform.js";
 import { validateTag } from "../../oci/reference.js";
 import { ManifestUnknownError } from "../domain-errors.js";
@@ -41,11 +41,9 @@ async function negotiate(
   manifest: StoredManifest,
   accepted: Set<string>,
 ): Promise<StoredManifest> {
-  const isIndex =
-    manifest.mediaType === MediaTypes.OCI_INDEX || manifest.mediaType === MediaTypes.DOCKER_MANIFEST_LIST;
-  if (isIndex && !reference.includes(":")) {
-    const index = parseManifest(manifest.bytes).value as ImageIndex;
-    const child = selectManifest(index, { os: "linux", architecture: "amd64" });
+  const parsed = isIndexMediaType(manifest.mediaType) ? parseManifest(manifest.bytes) : undefined;
+  if (parsed?.kind === "index" && !reference.includes(":")) {
+    const child = selectManifest(parsed.value, { os: "linux", architecture: "amd64" });
     if (child && accepted.has(child.mediaType)) {
       return ctx.services.manifests.get(name, { digest: Digest.parse(child.digest) });
     }
