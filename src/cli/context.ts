@@ -147,7 +147,7 @@ function loadClientConfig(root: string): ClientConfig {
       throw new ClientConfigError(`${file}: ${key} must be a positive integer`);
   }
   if (typeof cfg.runtime !== "string" || cfg.runtime === "")
-    throw new Error(`${file}: runtime must be a path or a name`);
+    throw new ClientConfigError(`${file}: runtime must be a path or a name`);
   return cfg;
 }
 

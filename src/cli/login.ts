@@ -1,4 +1,5 @@
 import { type Credentials, hostnameOf, INDEX_SERVER } from "../credentials/docker-config.js";
+import { InvalidArgumentError } from "../errors.js";
 import { LoginError, NetworkError } from "../remote/errors.js";
 import { RegistryTransport } from "../remote/transport.js";
 import { Command } from "./commander.js";
@@ -44,11 +45,11 @@ function serverKeyOf(server: string | undefined): string {
 
 async function runLogin(ctx: CliContext, server: string | undefined, flags: LoginFlags): Promise<void> {
   if (flags.password !== undefined && flags.passwordStdin) {
-    throw new Error("--password and --password-stdin are mutually exclusive");
+    throw new InvalidArgumentError("--password and --password-stdin are mutually exclusive");
   }
   let password = flags.password;
   if (flags.passwordStdin) {
-    if (!flags.username) throw new Error("Must provide --username with --password-stdin");
+    if (!flags.username) throw new InvalidArgumentError("Must provide --username with --password-stdin");
     password = (await readStdin()).replace(/\n$/, "").replace(/\r$/, "");
   }
   if (flags.password !== undefined) {
@@ -78,7 +79,8 @@ async function runLogin(ctx: CliContext, server: string | undefined, flags: Logi
     }
   }
   if (username === undefined || password === undefined) {
-    if (!process.stdin.isTTY) throw new Error("Cannot perform an interactive login from a non TTY device");
+    if (!process.stdin.isTTY)
+      throw new InvalidArgumentError("Cannot perform an interactive login from a non TTY device");
     const previous = username === undefined ? (await store.get(key))?.username : undefined;
     const prompter = openPrompter();
     try {
@@ -86,14 +88,14 @@ async function runLogin(ctx: CliContext, server: string | undefined, flags: Logi
         const answer = (await prompter.ask(previous ? `Username (${previous}): ` : "Username: ")).trim();
         username = answer || previous || "";
       }
-      if (!username) throw new Error("Non-null Username Required");
+      if (!username) throw new InvalidArgumentError("Non-null Username Required");
       password = await prompter.ask("Password: ", true);
     } finally {
       prompter.close();
     }
   }
-  if (!username) throw new Error("Non-null Username Required");
-  if (!password) throw new Error("Password Required");
+  if (!username) throw new InvalidArgumentError("Non-null Username Required");
+  if (!password) throw new InvalidArgumentError("Password Required");
 
   let creds: Credentials = { username, password };
   try {

@@ -1,3 +1,4 @@
+import { InvalidArgumentError } from "../errors.js";
 import { DEFAULT_REGISTRY } from "../oci/reference.js";
 import { searchRegistry } from "../remote/search.js";
 import { Command } from "./commander.js";
@@ -38,7 +39,7 @@ export function searchCommand(): Command {
       withContext(async (ctx, input: string, flags: SearchFlags) => {
         const limit = Number(flags.limit);
         if (!Number.isInteger(limit) || limit < 1 || limit > 100) {
-          throw new Error(`limit ${flags.limit} is outside the range of [1, 100]`);
+          throw new InvalidArgumentError(`limit ${flags.limit} is outside the range of [1, 100]`);
         }
         let official: boolean | undefined;
         let stars = 0;
@@ -47,10 +48,10 @@ export function searchCommand(): Command {
           if (key === "is-official") official = value === "true" || value === "1";
           else if (key === "stars") {
             stars = Number(value);
-            if (!Number.isInteger(stars)) throw new Error(`invalid filter 'stars=${value}'`);
+            if (!Number.isInteger(stars)) throw new InvalidArgumentError(`invalid filter 'stars=${value}'`);
           } else if (key === "is-automated") {
             // accepted and ignored, as docker does since automated builds were retired
-          } else throw new Error(`invalid filter '${key}'`);
+          } else throw new InvalidArgumentError(`invalid filter '${key}'`);
         }
         const { registry, term } = splitTerm(input);
         const results = (await searchRegistry(await ctx.transport(registry), term, limit)).filter(

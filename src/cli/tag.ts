@@ -1,3 +1,4 @@
+import { InvalidArgumentError } from "../errors.js";
 import { repositoryOf, resolveLocalImage } from "../images/resolve.js";
 import { parseReference } from "../oci/reference.js";
 import { Command } from "./commander.js";
@@ -12,7 +13,7 @@ export function tagCommand(name = "tag"): Command {
       withContext(async (ctx, source: string, target: string) => {
         const { imageId, reference } = resolveLocalImage(ctx.store.db, source);
         const ref = parseReference(target);
-        if (ref.digest) throw new Error("refusing to create a tag with a digest reference");
+        if (ref.digest) throw new InvalidArgumentError("refusing to create a tag with a digest reference");
         // The new tag keeps the manifest the source tag was pulled with, so a push sends it unchanged.
         const manifest =
           reference?.tag && !reference.digest

@@ -1,6 +1,6 @@
 import { mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { BerthError } from "../errors.js";
+import { BerthError, InvalidArgumentError } from "../errors.js";
 import type { Descriptor } from "../oci/descriptor.js";
 import { formatReference, parseReference } from "../oci/reference.js";
 
@@ -36,7 +36,7 @@ export class ManifestLists {
   async create(list: string, entries: ListEntry[], amend: boolean): Promise<void> {
     const dir = this.dir(list);
     if (!amend && (await this.exists(list))) {
-      throw new Error(`refusing to amend an existing manifest list with no --amend flag`);
+      throw new InvalidArgumentError(`refusing to amend an existing manifest list with no --amend flag`);
     }
     await mkdir(dir, { recursive: true });
     for (const entry of entries) await this.put(list, entry);

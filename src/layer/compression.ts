@@ -2,7 +2,7 @@ import { spawn } from "node:child_process";
 import { Duplex, PassThrough, Readable } from "node:stream";
 import { promisify } from "node:util";
 import { constants, crc32, createGunzip, deflateRaw, deflateRawSync } from "node:zlib";
-import { MissingToolError } from "./errors.js";
+import { LayerToolError, MissingToolError } from "./errors.js";
 
 export type Compression = "none" | "gzip" | "zstd";
 
@@ -52,7 +52,9 @@ function processStream(cmd: string, args: string[]): Duplex {
   );
   child.on("close", (code) => {
     if (code !== 0 && code !== null)
-      duplex.destroy(new Error(`${cmd} ${args.join(" ")} failed: ${stderr.trim() || `exit ${code}`}`));
+      duplex.destroy(
+        new LayerToolError(`${cmd} ${args.join(" ")} failed: ${stderr.trim() || `exit ${code}`}`),
+      );
   });
   duplex.on("close", () => {
     if (child.exitCode === null) child.kill();

@@ -5,6 +5,7 @@ import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { DigestTransform } from "../oci/digest.js";
 import { type Compression, compressStream } from "./compression.js";
+import { ChangedWhileReadError } from "./errors.js";
 import { splitDevice, xattrsOf } from "./special-files.js";
 import { compareStrings, END_OF_ARCHIVE, encodeHeader, padding, type TarHeaderFields } from "./tar.js";
 import {
@@ -132,7 +133,7 @@ async function* tarChunks(root: string): AsyncGenerator<Buffer> {
       while (left > 0) {
         const buf = Buffer.allocUnsafe(Math.min(left, BATCH));
         const bytesRead = readSync(fd, buf, 0, buf.length, size - left);
-        if (bytesRead === 0) throw new Error(`${full} shrank while it was being archived`);
+        if (bytesRead === 0) throw new ChangedWhileReadError(`${full} shrank while it was being archived`);
         emit(bytesRead === buf.length ? buf : buf.subarray(0, bytesRead));
         left -= bytesRead;
         if (outBytes >= BATCH) yield flush();

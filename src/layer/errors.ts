@@ -43,3 +43,15 @@ export class MissingToolError extends BerthError {
     super(`${tool} is needed ${purpose}: install it with 'apt-get install ${debianPackage}'`);
   }
 }
+
+/** A program the layer code runs failed (zstd, mknod, setfattr): its own words follow. */
+export class LayerToolError extends BerthError {
+  override readonly name = "LayerToolError";
+  override readonly code = "LAYER_TOOL";
+}
+
+/** A file changed while it was being put into a layer. */
+export class ChangedWhileReadError extends BerthError {
+  override readonly name = "ChangedWhileReadError";
+  override readonly code = "CHANGED_WHILE_READ";
+}

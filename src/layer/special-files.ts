@@ -1,7 +1,7 @@
 import { execFileSync, spawnSync } from "node:child_process";
 import { lstatSync, type Stats } from "node:fs";
 import { relative } from "node:path";
-import { MissingToolError } from "./errors.js";
+import { LayerToolError, MissingToolError } from "./errors.js";
 
 /**
  * What Node's fs cannot do, done through Debian's binaries: device nodes (coreutils `mknod`) and
@@ -82,7 +82,7 @@ function run(cmd: string, debianPackage: string, purpose: string, args: string[]
     const e = err as NodeJS.ErrnoException & { stderr?: Buffer };
     if (e.code === "ENOENT") throw new MissingToolError(cmd, debianPackage, purpose);
     const detail = e.stderr?.toString().trim();
-    throw new Error(`${cmd} ${args.join(" ")} failed${detail ? `: ${detail}` : ""}`);
+    throw new LayerToolError(`${cmd} ${args.join(" ")} failed${detail ? `: ${detail}` : ""}`);
   }
 }
 

@@ -26,7 +26,7 @@ export type SerializedError =
   | { kind: "unsafe"; entry: string; reason: string }
   | { kind: "corrupt"; message: string }
   | { kind: "missing-tool"; tool: string; debianPackage: string; purpose: string }
-  | { kind: "error"; message: string; code?: string; stack?: string };
+  | { kind: "error"; message: string; code?: string; syscall?: string; path?: string; stack?: string };
 
 export type FromWorker =
   | { type: "ack"; id: number; buffer: ArrayBuffer }
@@ -39,7 +39,14 @@ function serialize(err: unknown): SerializedError {
   if (err instanceof MissingToolError)
     return { kind: "missing-tool", tool: err.tool, debianPackage: err.debianPackage, purpose: err.purpose };
   const e = err as NodeJS.ErrnoException;
-  return { kind: "error", message: String(e?.message ?? err), code: e?.code, stack: e?.stack };
+  return {
+    kind: "error",
+    message: String(e?.message ?? err),
+    code: e?.code,
+    syscall: e?.syscall,
+    path: e?.path,
+    stack: e?.stack,
+  };
 }
 
 interface Job {

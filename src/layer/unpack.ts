@@ -260,8 +260,11 @@ function deserialize(e: SerializedError): Error {
     case "missing-tool":
       return new MissingToolError(e.tool, e.debianPackage, e.purpose);
     default: {
+      // A system error (ENOSPC, EACCES) stays one: the CLI words it as the user's problem, not a bug.
       const err = new Error(e.message) as NodeJS.ErrnoException;
       if (e.code) err.code = e.code;
+      if (e.syscall) err.syscall = e.syscall;
+      if (e.path) err.path = e.path;
       if (e.stack) err.stack = e.stack;
       return err;
     }
