@@ -167,11 +167,25 @@ export function hoistGlobalFlags(argv: string[]): string[] {
   const head = argv.slice(0, at);
   const rest: string[] = [];
   const tail = argv.slice(at);
+  // run, create and exec end with a command for the container: what follows its image or
+  // container is that command's, flags included.
+  const carriesCommand = (arg: string) => ["run", "create", "exec"].includes(arg);
+  let positionals = 0;
+  let sub = 0;
   for (let i = 0; i < tail.length; i++) {
     const arg = tail[i]!;
     if (arg === "--") {
       rest.push(...tail.slice(i));
       break;
+    }
+    if (!arg.startsWith("-")) {
+      positionals++;
+      if (i === 0 || (i === 1 && tail[0] === "container")) sub = i;
+      const command = tail[sub]!;
+      if (carriesCommand(command) && positionals > sub + 1) {
+        rest.push(...tail.slice(i));
+        break;
+      }
     }
     if (arg === "--root" && i + 1 < tail.length) head.push(arg, tail[++i]!);
     else if (arg.startsWith("--root=")) head.push(arg);

@@ -1,0 +1,95 @@
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import { hoistGlobalFlags, reportError } from "../../src/cli/main.js";
+import { InvalidArgumentError, UsageError } from "../../src/errors.js";
+import { InvalidReferenceError } from "../../src/oci/errors.js";
+
+/** What reportError writes to stderr, and the status it gives. */
+function report(err: unknown): { status: number; text: string } {
+  const write = process.stderr.write;
+  let text = "";
+  process.stderr.write = ((chunk: string | Uint8Array) => {
+    text += String(chunk);
+    return true;
+  }) as typeof process.stderr.write;
+  try {
+    return { status: reportError(err), text };
+  } finally {
+    process.stderr.write = write;
+  }
+}
+
+describe("errors are rendered once, at the edge", () => {
+  test("a user's mistake is one line: Docker's reference wording bare, the rest after Error:", () => {
+    assert.deepEqual(report(new InvalidReferenceError("UPPER", "repository name must be lowercase")), {
+      status: 1,
+      text: "invalid reference format: repository name must be lowercase\n",
+    });
+    assert.deepEqual(report(new InvalidArgumentError("invalid output path")), {
+      status: 1,
+      text: "Error: invalid output path\n",
+    });
+    assert.deepEqual(report(new UsageError("bad flag value")), {
+      status: 125,
+      text: "Error: bad flag value\n",
+    });
+  });
+
+  test("a system error is the user's too: one line", () => {
+    const err = Object.assign(new Error("ENOSPC: no space left on device, write"), {
+      code: "ENOSPC",
+      syscall: "write",
+    });
+    assert.deepEqual(report(err), { status: 1, text: "Error: ENOSPC: no space left on device, write\n" });
+  });
+
+  test("anything else is a bug: said so, with its stack", () => {
+    const { status, text } = report(new TypeError("cannot read properties of undefined"));
+    assert.equal(status, 1);
+    assert.match(
+      text,
+      /^berth: internal error \(a bug in berth; please report it\):\nTypeError: cannot read/,
+    );
+    assert.match(text, /\n\s+at /, "the stack follows");
+  });
+});
+
+describe("global flags after the command", () => {
+  const argv = (...a: string[]) => ["node", "berth", ...a];
+  test("--root after the command moves in front of it", () => {
+    assert.deepEqual(
+      hoistGlobalFlags(argv("images", "--root", "/s", "-q")),
+      argv("--root", "/s", "images", "-q"),
+    );
+    assert.deepEqual(hoistGlobalFlags(argv("image", "ls", "--root=/s")), argv("--root=/s", "image", "ls"));
+  });
+  test("a container's command keeps its flags: run, create and exec stop at the image or container", () => {
+    assert.deepEqual(
+      hoistGlobalFlags(argv("run", "--rm", "busybox", "ls", "--root", "x")),
+      argv("run", "--rm", "busybox", "ls", "--root", "x"),
+    );
+    assert.deepEqual(
+      hoistGlobalFlags(argv("run", "--root", "/s", "busybox", "ls", "--root")),
+      argv("--root", "/s", "run", "busybox", "ls", "--root"),
+    );
+    assert.deepEqual(
+      hoistGlobalFlags(argv("container", "exec", "c1", "cmd", "--root", "y")),
+      argv("container", "exec", "c1", "cmd", "--root", "y"),
+    );
+    assert.deepEqual(
+      hoistGlobalFlags(argv("pull", "busybox", "--root", "/s")),
+      argv("--root", "/s", "pull", "busybox"),
+    );
+  });
+
+  test("registry serve keeps its own --root, and -- ends the flags", () => {
+    assert.deepEqual(
+      hoistGlobalFlags(argv("registry", "serve", "--root", "./data")),
+      argv("registry", "serve", "--root", "./data"),
+    );
+    assert.deepEqual(
+      hoistGlobalFlags(argv("run", "img", "--", "--root", "x")),
+      argv("run", "img", "--", "--root", "x"),
+    );
+  });
+});
