@@ -8,6 +8,7 @@ import type { LocalStore } from "../images/local-store.js";
 import type { ContainerConfig } from "../oci/manifest.js";
 import { createUnderConmon } from "./conmon.js";
 import { ContainerConflictError, NoSuchContainerError, RuntimeError } from "./errors.js";
+import { Handoff, handoffCommand, makeHandoffFifo } from "./handoff.js";
 import { makeInitLayer } from "./init-layer.js";
 import { isAlive, processStart } from "./liveness.js";
 import { withContainerLock } from "./lock.js";
@@ -71,8 +72,12 @@ export interface CreateRequest {
 export interface StartHooks {
   /** Called once the process exists and before it runs: attach to its output here. */
   beforeRun?: (rec: ContainerRecord, paths: ContainerPaths) => Promise<void> | void;
-  /** Let conmon run the cleanup command when the container exits (detached containers, restart policies). */
-  exitCommand?: boolean;
+  /**
+   * The caller follows the container to its exit and then cleans up itself (`followToExit`,
+   * then `endAttachment`): conmon's exit command runs the cleanup command only if the caller is
+   * gone by then. Otherwise (detached) conmon always runs it.
+   */
+  attached?: boolean;
 }
 
 /** A record with what is true now (see observe). */
@@ -89,6 +94,8 @@ const DEFAULT_INIT = "/usr/bin/tini-static";
 export class Containers {
   readonly db: ContainerDb;
   readonly runtime: OciRuntime;
+  /** Containers this process started attached, by id. */
+  private readonly handoffs = new Map<string, Handoff>();
 
   constructor(
     readonly store: LocalStore,
@@ -305,6 +312,9 @@ export class Containers {
     const paths = this.paths(rec.id);
     const s = rec.settings;
     let slirp: { pid: number } | undefined;
+    let handoff: Handoff | undefined;
+    const cleanup = this.opts.cleanupCommand?.(rec.id);
+    const attached = Boolean(hooks.attached && cleanup);
     try {
       await Promise.all([mkdir(RUN_DIR, { recursive: true }), mkdir(SOCKET_DIR, { recursive: true })]);
       const lowers = [
@@ -332,8 +342,12 @@ export class Containers {
         if (!isMounted(paths.merged))
           await mountOverlay({ lowers, upper: paths.upper, work: paths.work, target: paths.merged });
       };
-      const [settledNet, settledRoot] = await Promise.allSettled([network(), rootfs()]);
-      for (const r of [settledNet, settledRoot]) if (r.status === "rejected") throw r.reason;
+      const settled = await Promise.allSettled([
+        network(),
+        rootfs(),
+        attached ? makeHandoffFifo(paths.handoff) : undefined,
+      ]);
+      for (const r of settled) if (r.status === "rejected") throw r.reason;
       const user = await resolveUserInRoot(paths.merged, s.user);
       const hostResolv = readText("/etc/resolv.conf");
       await Promise.all([
@@ -369,6 +383,7 @@ export class Containers {
         );
       await writeFile(join(paths.bundle, "config.json"), JSON.stringify(spec));
       if (existsSync(join(this.runtime.stateRoot, rec.id))) await this.runtime.delete(rec.id, true);
+      if (attached) handoff = new Handoff(paths.handoff);
       const created = await createUnderConmon({
         id: rec.id,
         bundle: paths.bundle,
@@ -382,10 +397,7 @@ export class Containers {
         stdin: s.openStdin,
         leaveStdinOpen: !s.stdinOnce,
         tty: s.tty,
-        exitCommand:
-          hooks.exitCommand || s.restartPolicy.name !== "no" || s.autoRemove
-            ? this.opts.cleanupCommand?.(rec.id)
-            : undefined,
+        exitCommand: handoff && cleanup ? handoffCommand(paths.handoff, cleanup) : cleanup,
       });
       const conmonPid = Number(readText(join(paths.bundle, "conmon.pid")).trim()) || null;
       const update = {
@@ -406,10 +418,17 @@ export class Containers {
       // Recorded before the process runs, so a fast exit is seen by whoever cleans up.
       this.db.write(() => this.db.update(rec.id, update));
       const running = { ...rec, ...update };
+      if (handoff) {
+        handoff.monitor.pid = update.conmonPid;
+        handoff.monitor.start = update.conmonStart;
+        this.handoffs.set(rec.id, handoff);
+      }
       await hooks.beforeRun?.(running, paths);
       await this.runtime.start(rec.id);
       return running;
     } catch (err) {
+      this.handoffs.delete(rec.id);
+      handoff?.close();
       const failed = {
         ...rec,
         slirpPid: slirp?.pid ?? null,
@@ -552,8 +571,33 @@ export class Containers {
       }
       return current.conmonPid ? { pid: current.conmonPid, start: current.conmonStart } : undefined;
     });
+    await this.endAttachment(rec.id);
     // conmon lives until its exit command (our cleanup, which waited for the lock) is done: moments.
-    for (let i = 0; conmon && i < 250 && isAlive(conmon.pid, conmon.start); i++) await sleep(20);
+    await waitGone(conmon);
+  }
+
+  /**
+   * The attached caller is done with the container (it followed it to its exit, then cleaned
+   * up or removed it): conmon's exit command is told it has nothing left to do — unless a
+   * restart policy or --rm still applies, or the record still says running — and conmon is
+   * waited for, so that no process of the container outlives the caller.
+   */
+  async endAttachment(id: string): Promise<void> {
+    const handoff = this.handoffs.get(id);
+    if (!handoff) return;
+    this.handoffs.delete(id);
+    const rec = this.db.get(id);
+    const settled =
+      !rec ||
+      (rec.state !== "running" &&
+        rec.state !== "restarting" &&
+        !rec.settings.autoRemove &&
+        !shouldRestart(rec));
+    if (settled) {
+      handoff.done();
+      await waitGone(handoff.monitor);
+    }
+    handoff.close();
   }
 
   rename(input: string, name: string): void {
@@ -596,10 +640,7 @@ export class Containers {
           return;
         }
         this.db.write(() => this.db.update(id, { restartCount: current.restartCount + 1 }));
-        await this.startLocked(
-          { ...current, restartCount: current.restartCount + 1 },
-          { exitCommand: true },
-        ).catch(() => {});
+        await this.startLocked({ ...current, restartCount: current.restartCount + 1 }, {}).catch(() => {});
       });
       return;
     }
@@ -615,6 +656,11 @@ export class Containers {
       if (seen.stale) await this.cleanup(rec.id).catch(() => {});
     }
   }
+}
+
+/** Waits (up to 5 s) for a process to exit. */
+async function waitGone(p: { pid: number | null; start: number | null } | undefined): Promise<void> {
+  for (let i = 0; p && i < 250 && isAlive(p.pid, p.start); i++) await sleep(20);
 }
 
 function readText(path: string): string {
