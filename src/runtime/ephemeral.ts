@@ -85,7 +85,9 @@ export async function runEphemeral(opts: EphemeralOptions): Promise<EphemeralRes
     const hostname = opts.hostname ?? "berth";
     if (network === "default") {
       netns = await createNetns(id);
-      slirpPid = (await startSlirp(netns, join(scratch, "slirp.sock"))).pid;
+      const slirp = startSlirp(netns, join(scratch, "slirp.sock"));
+      slirpPid = slirp.pid;
+      await slirp.ready;
     }
     await writeFile(
       join(bundle, "hosts"),
