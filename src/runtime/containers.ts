@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
-import { existsSync, readFileSync, rmSync, watch } from "node:fs";
-import { mkdir, rm, writeFile } from "node:fs/promises";
+import { existsSync, mkdirSync, readFileSync, rmSync, watch, writeFileSync } from "node:fs";
+import { mkdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { imageConfig } from "../images/describe.js";
@@ -27,7 +27,7 @@ import {
 } from "./network.js";
 import { type ContainerView, type Observed, observe, viewOf } from "./observe.js";
 import { isMounted, mountOverlay, unmount } from "./overlay.js";
-import { ContainerPaths, RUN_DIR, runtimeStateDir, SOCKET_DIR, volumesDir } from "./paths.js";
+import { ContainerPaths, runtimeStateDir, SOCKET_DIR, volumesDir } from "./paths.js";
 import type { PortBinding } from "./ports.js";
 import { resolveUserInRoot } from "./process-user.js";
 import { ContainerDb, type ContainerRecord } from "./records.js";
@@ -217,14 +217,10 @@ export class Containers {
       this.db.insert(rec);
     });
     try {
-      await Promise.all([
-        mkdir(paths.upper, { recursive: true }),
-        mkdir(paths.work, { recursive: true }),
-        mkdir(paths.merged, { recursive: true }),
-        mkdir(paths.bundle, { recursive: true }),
-        mkdir(paths.exitDir, { recursive: true }),
-      ]);
-      await makeInitLayer(paths.init, { init: settings.init });
+      // Synchronous calls: a dozen tiny operations cost less than their threadpool round trips.
+      for (const dir of [paths.upper, paths.work, paths.merged, paths.bundle, paths.exitDir])
+        mkdirSync(dir, { recursive: true });
+      makeInitLayer(paths.init, { init: settings.init });
     } catch (err) {
       await rm(paths.dir, { recursive: true, force: true });
       this.db.write(() => this.db.delete(id));
@@ -315,7 +311,7 @@ export class Containers {
     const cleanup = this.opts.cleanupCommand?.(rec.id);
     const attached = Boolean(hooks.attached && cleanup);
     try {
-      await Promise.all([mkdir(RUN_DIR, { recursive: true }), mkdir(SOCKET_DIR, { recursive: true })]);
+      mkdirSync(SOCKET_DIR, { recursive: true });
       const lowers = [
         paths.init,
         ...this.store.db
@@ -343,21 +339,21 @@ export class Containers {
         if (!isMounted(paths.merged))
           await mountOverlay({ lowers, upper: paths.upper, work: paths.work, target: paths.merged });
       };
-      const hostResolv = readText("/etc/resolv.conf");
-      const settled = await Promise.allSettled([
-        netns,
-        rootfs(),
-        attached ? makeHandoffFifo(paths.handoff) : undefined,
-        writeFile(
-          paths.hosts,
-          s.network === "host"
-            ? readText("/etc/hosts")
-            : hostsFile(s.hostname, s.network === "default" ? SLIRP_ADDRESS : undefined),
-        ),
-        writeFile(paths.hostname, `${s.hostname}\n`),
-        writeFile(paths.resolvConf, resolvConf(hostResolv, s.network === "default" ? "private" : s.network)),
-        rm(paths.exitFile, { force: true }),
-      ]);
+      const helpers = [netns, rootfs(), attached ? makeHandoffFifo(paths.handoff) : undefined];
+      // While the helpers run: the container's /etc files, and no exit file of a previous run.
+      writeFileSync(
+        paths.hosts,
+        s.network === "host"
+          ? readText("/etc/hosts")
+          : hostsFile(s.hostname, s.network === "default" ? SLIRP_ADDRESS : undefined),
+      );
+      writeFileSync(paths.hostname, `${s.hostname}\n`);
+      writeFileSync(
+        paths.resolvConf,
+        resolvConf(readText("/etc/resolv.conf"), s.network === "default" ? "private" : s.network),
+      );
+      rmSync(paths.exitFile, { force: true });
+      const settled = await Promise.allSettled(helpers);
       for (const r of settled) if (r.status === "rejected") throw r.reason;
       const user = await resolveUserInRoot(paths.merged, s.user);
       const spec = buildSpec({
@@ -382,7 +378,7 @@ export class Containers {
           n.type === "network" ? { type: n.type, path } : n,
         );
       }
-      await writeFile(join(paths.bundle, "config.json"), JSON.stringify(spec));
+      writeFileSync(join(paths.bundle, "config.json"), JSON.stringify(spec));
       if (existsSync(join(this.runtime.stateRoot, rec.id))) await this.runtime.delete(rec.id, true);
       if (attached) handoff = new Handoff(paths.handoff);
       const [createdBy, networkBy] = await Promise.allSettled([

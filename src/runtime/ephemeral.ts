@@ -74,7 +74,7 @@ export async function runEphemeral(opts: EphemeralOptions): Promise<EphemeralRes
   let netns: string | undefined;
   let slirpPid: number | undefined;
   try {
-    await makeInitLayer(initDir);
+    makeInitLayer(initDir);
     await mountOverlay({
       lowers: [initDir, ...opts.lowerDirs],
       upper: opts.upperDir,

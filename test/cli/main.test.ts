@@ -19,7 +19,7 @@ describe("the root program", () => {
     const h = await berth(root, ["--help"]);
     assert.equal(h.code, 0, h.stderr);
     for (const [term, description] of Object.values(commandHelp()))
-      assert.match(h.stdout, new RegExp(`^  ${escape(term)} +${escape(description)}$`, "m"));
+      assert.match(h.stdout, new RegExp(`^  ${escapeRegExp(term)} +${escapeRegExp(description)}$`, "m"));
     assert.match(h.stdout, /^ {2}help \[command\] +display help for command$/m);
     const v = await berth(root, ["--version"]);
     assert.equal(v.stdout, "0.1.0\n");
@@ -31,6 +31,6 @@ describe("the root program", () => {
   });
 });
 
-function escape(s: string): string {
+function escapeRegExp(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }
