@@ -75,7 +75,8 @@ async function runContainer(ctx: CliContext, image: string, cmd: string[], flags
     if (flags.detach && flags.rm === undefined) {
       // nothing: docker allows -d with --rm; the exit command removes it
     }
-    const rec = await containers.create({ ...request, ...(await imageFor(ctx, image, flags)) });
+    const which = await imageFor(ctx, image, flags);
+    const rec = await containers.create({ ...request, ...which });
     id = rec.id;
   } catch (err) {
     return failed(err, "run");

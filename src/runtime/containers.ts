@@ -8,6 +8,7 @@ import type { LocalStore } from "../images/local-store.js";
 import type { ContainerConfig } from "../oci/manifest.js";
 import { createUnderConmon } from "./conmon.js";
 import { ContainerConflictError, NoSuchContainerError, RuntimeError } from "./errors.js";
+import { HelperBatch } from "./exec-file.js";
 import { Handoff, handoffCommand, makeHandoffFifo } from "./handoff.js";
 import { makeInitLayer } from "./init-layer.js";
 import { isAlive, processStart } from "./liveness.js";
@@ -291,13 +292,18 @@ export class Containers {
       } catch {}
     }
     // conmon removes its attach-socket symlink when it exits cleanly; not when it was killed.
-    const steps = await Promise.allSettled([
-      existsSync(netnsPath(rec.id)) ? deleteNetns(rec.id) : undefined,
-      existsSync(join(this.runtime.stateRoot, rec.id)) ? this.runtime.delete(rec.id, true) : undefined,
-      rm(paths.slirpSocket, { force: true }),
-      rm(join(SOCKET_DIR, rec.id), { force: true }),
-      unmount(paths.merged),
+    const batch = new HelperBatch();
+    const pending = Promise.allSettled([
+      existsSync(netnsPath(rec.id)) ? deleteNetns(rec.id, batch.exec) : undefined,
+      existsSync(join(this.runtime.stateRoot, rec.id))
+        ? this.runtime.delete(rec.id, true, batch.exec)
+        : undefined,
+      unmount(paths.merged, batch.exec),
     ]);
+    batch.flush();
+    rmSync(paths.slirpSocket, { force: true });
+    rmSync(join(SOCKET_DIR, rec.id), { force: true });
+    const steps = await pending;
     for (const r of steps) if (r.status === "rejected") throw r.reason;
   }
 
@@ -320,7 +326,9 @@ export class Containers {
           .reverse(),
       ];
       let ports = s.ports;
-      const netns = s.network === "default" ? createNetns(rec.id) : undefined;
+      // ip netns, mount and mkfifo run side by side in one shell (see HelperBatch).
+      const batch = new HelperBatch();
+      const netns = s.network === "default" ? createNetns(rec.id, batch.exec) : undefined;
       // slirp4netns and the port forwards come up while the rootfs is mounted and the runtime
       // creates the container: only the process's start waits for them.
       network = netns?.then(async (ns) => {
@@ -337,9 +345,13 @@ export class Containers {
       network?.catch(() => {});
       const rootfs = async () => {
         if (!isMounted(paths.merged))
-          await mountOverlay({ lowers, upper: paths.upper, work: paths.work, target: paths.merged });
+          await mountOverlay(
+            { lowers, upper: paths.upper, work: paths.work, target: paths.merged },
+            batch.exec,
+          );
       };
-      const helpers = [netns, rootfs(), attached ? makeHandoffFifo(paths.handoff) : undefined];
+      const helpers = [netns, rootfs(), attached ? makeHandoffFifo(paths.handoff, batch.exec) : undefined];
+      batch.flush();
       // While the helpers run: the container's /etc files, and no exit file of a previous run.
       writeFileSync(
         paths.hosts,

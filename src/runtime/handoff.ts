@@ -1,6 +1,6 @@
 import { closeSync, constants, lstatSync, openSync, writeSync } from "node:fs";
 import { RuntimeError } from "./errors.js";
-import { execHelper } from "./exec-file.js";
+import { type Exec, execHelper } from "./exec-file.js";
 
 /**
  * conmon's exit command for a container whose starter stays attached (a foreground `run`,
@@ -23,11 +23,11 @@ export function handoffCommand(fifo: string, cleanup: string[]): string[] {
 }
 
 /** Makes the FIFO once per container (Node has no mkfifo). */
-export async function makeHandoffFifo(path: string): Promise<void> {
+export async function makeHandoffFifo(path: string, exec: Exec = execHelper): Promise<void> {
   try {
     if (lstatSync(path).isFIFO()) return;
   } catch {}
-  const r = await execHelper("mkfifo", ["-m", "600", path]);
+  const r = await exec("mkfifo", ["-m", "600", path]);
   if (r.code !== 0 && !/File exists/.test(r.stderr))
     throw new RuntimeError(`creating ${path}: ${r.stderr.trim()}`);
 }

@@ -2,7 +2,7 @@ import { spawn } from "node:child_process";
 import { createConnection } from "node:net";
 import type { Readable } from "node:stream";
 import { RuntimeError } from "./errors.js";
-import { execHelper } from "./exec-file.js";
+import { type Exec, execHelper } from "./exec-file.js";
 import type { PortBinding } from "./ports.js";
 
 /** Where `ip netns` keeps named network namespaces. */
@@ -22,15 +22,15 @@ export function netnsPath(id: string): string {
  * (10.0.2.100/24, gateway 10.0.2.2, DNS 10.0.2.3) and user-mode NAT to the outside, and
  * forwarding published ports from the host to it. slirp4netns runs beside conmon, not in Node.
  */
-export async function createNetns(id: string): Promise<string> {
-  const r = await execHelper("ip", ["netns", "add", netnsName(id)]);
+export async function createNetns(id: string, exec: Exec = execHelper): Promise<string> {
+  const r = await exec("ip", ["netns", "add", netnsName(id)]);
   if (r.code !== 0 && !/File exists/.test(r.stderr))
     throw new RuntimeError(`creating the network namespace: ${r.stderr.trim()}`);
   return netnsPath(id);
 }
 
-export async function deleteNetns(id: string): Promise<void> {
-  const r = await execHelper("ip", ["netns", "delete", netnsName(id)]);
+export async function deleteNetns(id: string, exec: Exec = execHelper): Promise<void> {
+  const r = await exec("ip", ["netns", "delete", netnsName(id)]);
   if (r.code !== 0 && !/No such file/.test(r.stderr))
     throw new RuntimeError(`removing the network namespace: ${r.stderr.trim()}`);
 }

@@ -1,7 +1,7 @@
 import { accessSync, constants } from "node:fs";
 import { delimiter, isAbsolute, join } from "node:path";
 import { RuntimeError } from "./errors.js";
-import { execHelper } from "./exec-file.js";
+import { type Exec, execHelper } from "./exec-file.js";
 
 export interface RuntimeState {
   status: "creating" | "created" | "running" | "paused" | "stopped";
@@ -43,8 +43,8 @@ export class OciRuntime {
   }
 
   /** Removes the runtime's record and the container's cgroup; `force` kills what still runs. */
-  async delete(id: string, force = false): Promise<void> {
-    const r = await execHelper(this.path, [
+  async delete(id: string, force = false, exec: Exec = execHelper): Promise<void> {
+    const r = await exec(this.path, [
       `--root=${this.stateRoot}`,
       "delete",
       ...(force ? ["--force"] : []),
