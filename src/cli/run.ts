@@ -75,8 +75,7 @@ async function runContainer(ctx: CliContext, image: string, cmd: string[], flags
     if (flags.detach && flags.rm === undefined) {
       // nothing: docker allows -d with --rm; the exit command removes it
     }
-    const which = await imageFor(ctx, image, flags);
-    const rec = await containers.create({ ...request, ...which });
+    const rec = await containers.create({ ...request, ...(await imageFor(ctx, image, flags)) });
     id = rec.id;
   } catch (err) {
     return failed(err, "run");

@@ -439,7 +439,7 @@ export class Containers {
         this.handoffs.set(rec.id, handoff);
       }
       await hooks.beforeRun?.(running, paths);
-      await this.runtime.start(rec.id);
+      await this.runtime.start(rec.id, { pid: created.pid, start: update.pidStart });
       return running;
     } catch (err) {
       this.handoffs.delete(rec.id);
