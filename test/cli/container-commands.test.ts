@@ -44,6 +44,8 @@ describe("container commands with a registry: run pulls, commit pushes, export, 
     assert.equal(r.code, 3, r.stderr);
     assert.equal(r.stdout, "hello through stdin\n");
     assert.match(r.stderr, /^to-stderr$/m);
+    // The container must still run when attach connects (attaching to an exited container is
+    // an error): a berth start on a machine shared with other suites can take a second.
     await berthOk(root, [
       "run",
       "-d",
@@ -52,7 +54,7 @@ describe("container commands with a registry: run pulls, commit pushes, export, 
       busybox,
       "sh",
       "-c",
-      "sleep 1; echo late-out; echo late-err >&2",
+      "sleep 3; echo late-out; echo late-err >&2",
     ]);
     const attached = await berth(root, ["attach", "followed"]);
     assert.equal(attached.code, 0, attached.stderr);
