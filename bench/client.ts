@@ -7,16 +7,20 @@
  *   - `berth images` vs `podman images` with 100 images
  *   - peak RSS of berth (GNU time's %M) for a small and a large image
  *
- *   node dist/scripts/fixtures.js --big && npm run build && node dist/bench/client.js
+ *   node dist/scripts/fixtures.js --big && npm run build && node dist/bench/client.js [--runs N] [--baseline OTHER/bin/berth.js]
  */
-import { mkdir, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { repoRoot } from "../test/helpers/fixtures.js";
 import { cleanup, run, runOk, startDistribution, tempDir } from "../test/helpers/processes.js";
 
-const { values: args } = parseArgs({ options: { runs: { type: "string", default: "3" } } });
+const { values: args } = parseArgs({
+  options: { runs: { type: "string", default: "3" }, baseline: { type: "string" } },
+});
 const RUNS = Number(args.runs);
+/** Another build's bin/berth.js, measured in the same rounds (e.g. the commit before a change). */
+const baseline = args.baseline;
 
 // Some machines (this project's CI kind among them) set NODE_EXTRA_CA_CERTS, which makes every Node
 // process parse a CA bundle at start (30-50 ms here): a property of the machine, not of Berth, and
@@ -46,6 +50,21 @@ async function repeat(n: number, fn: () => Promise<number>): Promise<number> {
   const out: number[] = [];
   for (let i = 0; i < n; i++) out.push(await fn());
   return median(out);
+}
+
+/** Medians of `n` rounds in which each measure runs once, in turn. */
+async function rounds(
+  n: number,
+  measures: Record<string, () => Promise<number>>,
+): Promise<Record<string, number>> {
+  const times: Record<string, number[]> = {};
+  for (let i = 0; i < n; i++) {
+    for (const [name, fn] of Object.entries(measures)) {
+      const t = await fn();
+      times[name] = [...(times[name] ?? []), t];
+    }
+  }
+  return Object.fromEntries(Object.entries(times).map(([k, v]) => [k, median(v)]));
 }
 
 /** 100 small distinct images (one shared layer, different configs) as tags of one repository. */
@@ -125,14 +144,75 @@ async function main(): Promise<void> {
     return dir;
   };
 
+  // Every round runs each peer once, in turn, so that a machine busy for a while slows them alike.
+  const pullers: Record<string, () => Promise<number>> = {
+    berth: async () => {
+      const root = await fresh("berth");
+      const t = await timed(process.execPath, [berthBin, "--root", root, "pull", "-q", ref]);
+      berthRss = Math.max(berthRss, t.rssMB);
+      await rm(root, { recursive: true, force: true });
+      return t.seconds;
+    },
+    podman: async () => {
+      const root = await fresh("podman");
+      const store = [
+        "--root",
+        join(root, "root"),
+        "--runroot",
+        join(root, "run"),
+        "--storage-driver",
+        "overlay",
+      ];
+      const t = await timed("podman", [...store, "pull", "-q", "--tls-verify=false", ref]);
+      await run("podman", [...store, "system", "reset", "-f"]);
+      await rm(root, { recursive: true, force: true });
+      return t.seconds;
+    },
+    skopeo: async () => {
+      const dir = await fresh("skopeo");
+      const t = await timed("skopeo", [
+        "copy",
+        "--insecure-policy",
+        "--src-tls-verify=false",
+        `docker://${ref}`,
+        `oci:${dir}:big`,
+      ]);
+      await rm(dir, { recursive: true, force: true });
+      return t.seconds;
+    },
+  };
+  if (baseline) {
+    pullers.baseline = async () => {
+      const root = await fresh("baseline");
+      const t = await timed(process.execPath, [baseline, "--root", root, "pull", "-q", ref]);
+      await rm(root, { recursive: true, force: true });
+      return t.seconds;
+    };
+  }
   let berthRss = 0;
-  const berthPull = await repeat(RUNS, async () => {
-    const root = await fresh("berth");
-    const t = await timed(process.execPath, [berthBin, "--root", root, "pull", "-q", ref]);
-    berthRss = Math.max(berthRss, t.rssMB);
-    await rm(root, { recursive: true, force: true });
+  // pigz -d | tar -x of the same layers, one after another, from skopeo's copy of the blobs.
+  const blobs = await fresh("blobs");
+  await runOk("skopeo", [
+    "copy",
+    "--insecure-policy",
+    "--src-tls-verify=false",
+    `docker://${ref}`,
+    `oci:${blobs}:big`,
+  ]);
+  const indexJson = JSON.parse(await readFile(join(blobs, "index.json"), "utf8")) as {
+    manifests: { digest: string }[];
+  };
+  const manifest = JSON.parse(
+    await readFile(join(blobs, "blobs/sha256", indexJson.manifests[0]!.digest.slice(7)), "utf8"),
+  ) as { layers: { digest: string }[] };
+  pullers.pigz = async () => {
+    const dir = await fresh("pigz");
+    const files = manifest.layers.map((l) => join(blobs, "blobs/sha256", l.digest.slice(7))).join(" ");
+    const t = await timed("sh", ["-c", `for f in ${files}; do pigz -dc "$f" | tar -x -C ${dir}; done`]);
+    await rm(dir, { recursive: true, force: true });
     return t.seconds;
-  });
+  };
+  const pulls = await rounds(RUNS, pullers);
   const smallRss = (
     await timed(process.execPath, [
       berthBin,
@@ -143,87 +223,15 @@ async function main(): Promise<void> {
       `${src.host}/bench/app:1`,
     ])
   ).rssMB;
-  const skopeoPull = await repeat(RUNS, async () => {
-    const dir = await fresh("skopeo");
-    const t = await timed("skopeo", [
-      "copy",
-      "--insecure-policy",
-      "--src-tls-verify=false",
-      `docker://${ref}`,
-      `oci:${dir}:big`,
-    ]);
-    await rm(dir, { recursive: true, force: true });
-    return t.seconds;
-  });
-  let podmanPull = Number.NaN;
-  let podmanNote = "";
-  try {
-    podmanPull = await repeat(RUNS, async () => {
-      const root = await fresh("podman");
-      const t = await timed("podman", [
-        "--root",
-        join(root, "root"),
-        "--runroot",
-        join(root, "run"),
-        "--storage-driver",
-        "overlay",
-        "pull",
-        "-q",
-        "--tls-verify=false",
-        ref,
-      ]);
-      await run("podman", [
-        "--root",
-        join(root, "root"),
-        "--runroot",
-        join(root, "run"),
-        "--storage-driver",
-        "overlay",
-        "system",
-        "reset",
-        "-f",
-      ]);
-      await rm(root, { recursive: true, force: true });
-      return t.seconds;
-    });
-  } catch (err) {
-    podmanNote = `podman pull failed: ${(err as Error).message.split("\n").slice(0, 3).join(" ")}`;
-  }
-  // pigz -d | tar -x of the same layers, one after another, from skopeo's copy of the blobs.
-  const blobs = await fresh("blobs");
-  await runOk("skopeo", [
-    "copy",
-    "--insecure-policy",
-    "--src-tls-verify=false",
-    `docker://${ref}`,
-    `oci:${blobs}:big`,
-  ]);
-  const manifest = JSON.parse(
-    await readFile(
-      join(
-        blobs,
-        "blobs/sha256",
-        JSON.parse(await readFile(join(blobs, "index.json"), "utf8")).manifests[0].digest.slice(7),
-      ),
-      "utf8",
-    ),
-  ) as { layers: { digest: string }[] };
-  const pigz = await repeat(RUNS, async () => {
-    const dir = await fresh("pigz");
-    const files = manifest.layers.map((l) => join(blobs, "blobs/sha256", l.digest.slice(7))).join(" ");
-    const t = await timed("sh", ["-c", `for f in ${files}; do pigz -dc "$f" | tar -x -C ${dir}; done`]);
-    await rm(dir, { recursive: true, force: true });
-    return t.seconds;
-  });
 
-  // Push into empty registries.
+  // Push into empty registries: a new docker-registry for each push.
   const pushRoot = await fresh("push");
   await runOk(process.execPath, [berthBin, "--root", pushRoot, "pull", "-q", ref]);
-  const berthPush = await repeat(RUNS, async () => {
+  const pushWith = (bin: string) => async () => {
     const dst = await startDistribution();
-    await runOk(process.execPath, [berthBin, "--root", pushRoot, "tag", ref, `${dst.host}/pushed/big:1`]);
+    await runOk(process.execPath, [bin, "--root", pushRoot, "tag", ref, `${dst.host}/pushed/big:1`]);
     const t = await timed(process.execPath, [
-      berthBin,
+      bin,
       "--root",
       pushRoot,
       "push",
@@ -232,19 +240,31 @@ async function main(): Promise<void> {
     ]);
     await dst.stop();
     return t.seconds;
-  });
-  const skopeoPush = await repeat(RUNS, async () => {
-    const dst = await startDistribution();
-    const t = await timed("skopeo", [
-      "copy",
-      "--insecure-policy",
-      "--dest-tls-verify=false",
-      `oci:${blobs}:big`,
-      `docker://${dst.host}/pushed/big:1`,
-    ]);
-    await dst.stop();
-    return t.seconds;
-  });
+  };
+  const pushers: Record<string, () => Promise<number>> = {
+    berth: pushWith(berthBin),
+    skopeo: async () => {
+      const dst = await startDistribution();
+      const t = await timed("skopeo", [
+        "copy",
+        "--insecure-policy",
+        "--dest-tls-verify=false",
+        `oci:${blobs}:big`,
+        `docker://${dst.host}/pushed/big:1`,
+      ]);
+      await dst.stop();
+      return t.seconds;
+    },
+  };
+  if (baseline) pushers.baseline = pushWith(baseline);
+  const pushes = await rounds(RUNS, pushers);
+  const berthPull = pulls.berth!;
+  const podmanPull = pulls.podman!;
+  const skopeoPull = pulls.skopeo!;
+  const pigz = pulls.pigz!;
+  const berthPush = pushes.berth!;
+  const skopeoPush = pushes.skopeo!;
+  let podmanNote = "";
 
   // images with 100 images.
   await seedMany(src.host);
@@ -292,7 +312,7 @@ async function main(): Promise<void> {
     berthPull,
     "podman pull (overlay)",
     podmanPull,
-    `${ratio(podmanPull, berthPull)} (target >= 2x)`,
+    `${ratio(podmanPull, berthPull)} (target >= 2.5x)`,
   ]);
   rows.push([
     "pull with unpack (s)",
@@ -316,7 +336,7 @@ async function main(): Promise<void> {
     berthPush,
     "skopeo copy oci: docker://",
     skopeoPush,
-    `${ratio(skopeoPush, berthPush)} (target >= 1.2x)`,
+    `${ratio(skopeoPush, berthPush)} (target >= 1.4x)`,
   ]);
   rows.push([
     `images with ${listed} images (s)`,
@@ -334,9 +354,12 @@ async function main(): Promise<void> {
     `| peak RSS of berth pull (MB) | app-1 (12 MB compressed) | ${smallRss.toFixed(1)} | big-1 (130 MB compressed) | ${berthRss.toFixed(1)} | target < 150 and flat |`,
   );
   if (podmanNote) console.log(`\n${podmanNote}`);
+  if (baseline) {
+    console.log(
+      `\nbaseline ${baseline}: pull ${pulls.baseline!.toFixed(3)} s (berth ${berthPull.toFixed(3)} s, ${ratio(pulls.baseline!, berthPull)}), push ${pushes.baseline!.toFixed(3)} s (berth ${berthPush.toFixed(3)} s, ${ratio(pushes.baseline!, berthPush)})`,
+    );
+  }
   if (extraCaCerts) console.log("\n(NODE_EXTRA_CA_CERTS was set here and unset for the measured commands)");
-  const layers = (await readdir(work).catch(() => [])).length;
-  void layers;
 }
 
 main()

@@ -85,6 +85,7 @@ export class DockerArchiveSource implements ImageSource {
         },
         bytes,
         parsed: parseManifest(bytes, MediaTypes.OCI_MANIFEST),
+        madeUp: true,
       };
       source.manifests.set(manifest.descriptor.digest, manifest);
       images.push({ manifest, names: (entry.RepoTags ?? []).map((t) => parseReference(t)) });

@@ -23,8 +23,6 @@ export interface LoadedImage {
 export interface ArchiveContents {
   source: ImageSource;
   images: { reference: string; names: Reference[] }[];
-  /** The made-up manifests of a docker-archive are not worth keeping: pushes make their own. */
-  ownManifests: boolean;
 }
 
 /**
@@ -39,7 +37,6 @@ export async function openArchiveDir(dir: string): Promise<ArchiveContents> {
     return {
       source,
       images: index.manifests.map((d) => ({ reference: d.digest, names: namesOf(d) })),
-      ownManifests: true,
     };
   }
   if (await exists(join(dir, "manifest.json"))) {
@@ -47,7 +44,6 @@ export async function openArchiveDir(dir: string): Promise<ArchiveContents> {
     return {
       source,
       images: images.map((i) => ({ reference: i.manifest.descriptor.digest, names: i.names })),
-      ownManifests: false,
     };
   }
   throw new ArchiveError(
@@ -80,7 +76,7 @@ export async function loadArchive(
     const contents = await openArchiveDir(dir);
     const loaded: LoadedImage[] = [];
     for (const image of contents.images) {
-      const sink = new LocalStoreSink(store, { keepBlobs: true, recordManifests: contents.ownManifests });
+      const sink = new LocalStoreSink(store);
       try {
         const { result } = await transfer(contents.source, sink, {
           reference: image.reference,

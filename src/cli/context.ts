@@ -28,6 +28,8 @@ export interface ClientConfig {
   maxUploadAttempts: number;
   /** The OCI runtime containers run with: a path, or a name looked up on PATH. */
   runtime: string;
+  /** Bytes a build context may hold ("4g", "500m" or a number); `berth build` refuses bigger ones. */
+  buildContextLimit?: string | number;
 }
 
 const DEFAULTS: ClientConfig = {

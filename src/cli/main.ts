@@ -89,6 +89,22 @@ const commands: Record<string, Entry> = {
     help: ["registry", "Run Berth's registry server"],
     load: async () => (await import("./registry.js")).registryCommand(),
   },
+  build: {
+    help: ["build [options] <context>", "Build an image from a Dockerfile"],
+    load: async () => (await import("./build.js")).buildCommand(),
+  },
+  buildx: {
+    help: ["buildx", "Docker Buildx (Berth's builder)"],
+    load: async () => (await import("./build.js")).buildxCommand(),
+  },
+  builder: {
+    help: ["builder", "Manage builds"],
+    load: async () => (await import("./build.js")).builderCommand(),
+  },
+  system: {
+    help: ["system", "Manage Berth"],
+    load: async () => (await import("./build.js")).systemCommand(),
+  },
   version: {
     help: ["version [options]", "Show the Berth version information"],
     load: async () => (await import("./version.js")).versionCommand(),
@@ -224,13 +240,14 @@ async function containerGroup(): Promise<Command> {
 }
 
 async function imageGroup(): Promise<Command> {
-  const [pull, push, tag, images, rmi, archive] = await Promise.all([
+  const [pull, push, tag, images, rmi, archive, build] = await Promise.all([
     import("./pull.js"),
     import("./push.js"),
     import("./tag.js"),
     import("./images.js"),
     import("./rmi.js"),
     import("./archive.js"),
+    import("./build.js"),
   ]);
   return new Command("image")
     .description("Manage images")
@@ -243,7 +260,8 @@ async function imageGroup(): Promise<Command> {
     .addCommand(images.inspectCommand())
     .addCommand(images.historyCommand())
     .addCommand(archive.saveCommand())
-    .addCommand(archive.loadCommand());
+    .addCommand(archive.loadCommand())
+    .addCommand(build.buildCommand());
 }
 
 function rootCommand(): Command {

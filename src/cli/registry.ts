@@ -1,16 +1,34 @@
-import { resolve } from "node:path";
 import { pino } from "pino";
 import { createAuthServices } from "../registry/auth-setup.js";
-import { loadConfig, parseAddr, parseDuration, validateConfig } from "../registry/config.js";
+import { openBackend } from "../registry/backend.js";
+import {
+  loadConfig,
+  parseAddr,
+  parseDuration,
+  type RegistryConfig,
+  validateConfig,
+} from "../registry/config.js";
+import { collectGarbage } from "../registry/gc/collector.js";
 import { RegistryServer } from "../registry/server.js";
+import { createServices } from "../registry/services/registry-services.js";
 import { loadTlsCredentials } from "../registry/tls-config.js";
-import { FilesystemDriver } from "../storage/filesystem.js";
 import { Command } from "./commander.js";
+import { humanSize } from "./format/units.js";
 
 interface ServeFlags {
   addr?: string;
   root?: string;
   config?: string;
+  logLevel?: string;
+}
+
+interface GcFlags {
+  root?: string;
+  config?: string;
+  dryRun?: boolean;
+  deleteUntagged?: boolean;
+  grace?: string;
+  wait?: boolean;
   logLevel?: string;
 }
 
@@ -26,33 +44,91 @@ export function registryCommand(): Command {
     .action(async (flags: ServeFlags) => {
       await serve(flags);
     });
+  registry
+    .command("gc")
+    .description("Delete blobs and manifests nothing references, while the registry keeps serving")
+    .option("--config <file>", "the registry's config file (storage, metadata, gc settings)")
+    .option("--root <dir>", "the registry's data directory (filesystem setup; default from the config)")
+    .option("--dry-run", "report what would be deleted, delete nothing")
+    .option("--delete-untagged", "also delete manifests no tag reaches (default: gc.deleteUntagged)")
+    .option("--grace <duration>", "keep what was used more recently than this (default: gc.grace, 1h)")
+    .option("--wait", "wait for a collection already running instead of exiting")
+    .option("--log-level <level>", "trace, debug, info, warn, error or silent (default warn)")
+    .action(async (flags: GcFlags) => {
+      await gc(flags);
+    });
   return registry;
 }
 
-async function serve(flags: ServeFlags): Promise<void> {
+async function configFrom(flags: {
+  config?: string;
+  root?: string;
+  logLevel?: string;
+}): Promise<RegistryConfig> {
   const cfg = await loadConfig(flags.config);
-  if (flags.addr) cfg.addr = flags.addr;
   if (flags.root) cfg.root = flags.root;
   if (flags.logLevel) cfg.log.level = flags.logLevel;
+  return cfg;
+}
+
+async function gc(flags: GcFlags): Promise<void> {
+  const cfg = await configFrom({ ...flags, logLevel: flags.logLevel ?? "warn" });
+  const graceMs = parseDuration(flags.grace ?? cfg.gc.grace);
+  validateConfig(cfg, flags.config ?? "flags");
+  // Logs go to stderr: stdout is the report.
+  const log = pino({ level: cfg.log.level, base: { service: "berth-registry-gc" } }, pino.destination(2));
+  const backend = await openBackend(cfg, log);
+  try {
+    const report = await collectGarbage(createServices(backend.driver, backend.metadata), {
+      dryRun: flags.dryRun === true,
+      deleteUntagged: flags.deleteUntagged ?? cfg.gc.deleteUntagged,
+      graceMs,
+      wait: flags.wait === true,
+      log,
+    });
+    const verb = report.dryRun ? "would delete" : "deleted";
+    process.stdout.write(
+      `${report.repositories} repositories, ${report.marked} blobs in use\n` +
+        `${verb} ${report.manifests} manifests, ${report.links} repository links and ${report.blobs} blobs: ` +
+        `${humanSize(report.bytes, 3)} ${report.dryRun ? "to free" : "freed"} (${report.bytes} bytes)\n`,
+    );
+  } finally {
+    await backend.close();
+  }
+}
+
+async function serve(flags: ServeFlags): Promise<void> {
+  const cfg = await configFrom(flags);
+  if (flags.addr) cfg.addr = flags.addr;
   validateConfig(cfg, flags.config ?? "flags");
   const log = pino({ level: cfg.log.level, base: { service: "berth-registry" } });
   const { host, port } = parseAddr(cfg.addr);
-  const root = resolve(cfg.root);
   const tls = cfg.tls ? await loadTlsCredentials(cfg.tls) : undefined;
-  const auth = await createAuthServices(cfg.auth, root, log);
+  const backend = await openBackend(cfg, log);
+  const auth = await createAuthServices(cfg.auth, backend.root, log, backend.sharedSetting);
   const server = new RegistryServer({
-    driver: new FilesystemDriver(root),
+    driver: backend.driver,
+    metadata: backend.metadata,
     log,
     deleteEnabled: cfg.delete.enabled,
+    ...(backend.blobRedirect ? { blobRedirect: backend.blobRedirect } : {}),
     uploadMaxAgeMs: parseDuration(cfg.uploads.maxAge),
     uploadPurgeIntervalMs: Math.max(1000, parseDuration(cfg.uploads.purgeInterval)),
+    gc: {
+      intervalMs: parseDuration(cfg.gc.interval),
+      graceMs: parseDuration(cfg.gc.grace),
+      deleteUntagged: cfg.gc.deleteUntagged,
+    },
     auth,
     tls,
   });
   const address = await server.listen(host, port);
   const shown =
     address.family === "IPv6" ? `[${address.address}]:${address.port}` : `${address.address}:${address.port}`;
-  log.info({ addr: shown, root, delete: cfg.delete.enabled, ...(tls ? { tls: true } : {}) }, "listening");
+  log.info(
+    { addr: shown, root: backend.root, delete: cfg.delete.enabled, ...(tls ? { tls: true } : {}) },
+    "listening",
+  );
   await new Promise<void>((done) => {
     let stopping = false;
     const stop = (signal: string) => {
@@ -60,10 +136,13 @@ async function serve(flags: ServeFlags): Promise<void> {
       if (stopping) return;
       stopping = true;
       log.info({ signal }, "shutting down: finishing in-flight requests");
-      void server.close().then(() => {
-        log.info("stopped");
-        done();
-      });
+      void server
+        .close()
+        .then(() => backend.close())
+        .then(() => {
+          log.info("stopped");
+          done();
+        });
     };
     process.on("SIGTERM", () => stop("SIGTERM"));
     process.on("SIGINT", () => stop("SIGINT"));

@@ -2,6 +2,7 @@ import { createReadStream, type ReadStream } from "node:fs";
 import { type FileHandle, mkdir, open, readdir, readFile, rename, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
+import { isAlive } from "../liveness.js";
 import { Digest, Digester } from "../oci/digest.js";
 import { BlobNotFoundError, DigestMismatchError, SizeMismatchError } from "./errors.js";
 
@@ -304,7 +305,7 @@ async function tryLock(path: string): Promise<Lock | undefined> {
     if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
   }
   const owner = Number(await readFile(path, "utf8").catch(() => "0")) || 0;
-  if (owner > 0 && owner !== process.pid && isAlive(owner)) return undefined;
+  if (owner > 0 && owner !== process.pid && isAlive(owner, undefined)) return undefined;
   if (owner === process.pid) return undefined;
   // Stale: take it over by replacing the file atomically, then check we won.
   const tmp = `${path}.${process.pid}`;
@@ -316,13 +317,4 @@ async function tryLock(path: string): Promise<Lock | undefined> {
   const now = Number(await readFile(path, "utf8").catch(() => "0"));
   if (now !== process.pid) return undefined;
   return { release: () => rm(path, { force: true }) };
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === "EPERM";
-  }
 }

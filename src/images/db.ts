@@ -415,7 +415,7 @@ export class ImageDb {
 
   // ---- leases and garbage collection -------------------------------------------------------
 
-  addLease(id: string, pid: number | null, pidStarted: string | null): void {
+  addLease(id: string, pid: number | null, pidStarted: number | null): void {
     this.db
       .prepare("INSERT INTO leases (id, pid, pid_started, created) VALUES (?, ?, ?, ?)")
       .run(id, pid, pidStarted, new Date().toISOString());
@@ -431,11 +431,11 @@ export class ImageDb {
     this.db.prepare("DELETE FROM leases WHERE id = ?").run(id);
   }
 
-  leases(): { id: string; pid: number | null; pidStarted: string | null }[] {
+  leases(): { id: string; pid: number | null; pidStarted: number | null }[] {
     return this.db.prepare("SELECT id, pid, pid_started AS pidStarted FROM leases").all() as {
       id: string;
       pid: number | null;
-      pidStarted: string | null;
+      pidStarted: number | null;
     }[];
   }
 

@@ -1,30 +1,6 @@
 import { randomUUID } from "node:crypto";
-import { readFileSync } from "node:fs";
+import { isAlive, processStart } from "../liveness.js";
 import type { ImageDb } from "./db.js";
-
-/**
- * The start time of a process as /proc/PID/stat gives it (clock ticks since boot), or null when
- * it cannot be read. With the pid it names one process for good: a pid reused by another
- * process after a crash has another start time.
- */
-export function processStartTime(pid: number): string | null {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    // Field 22; the command name (field 2) is in parentheses and may hold spaces.
-    return stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19] ?? null;
-  } catch {
-    return null;
-  }
-}
-
-function isAlive(pid: number, started: string | null): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== "EPERM") return false;
-  }
-  return started === null || processStartTime(pid) === started;
-}
 
 /**
  * What this process is about to use, in containerd's sense of a lease: every layer and blob a
@@ -44,7 +20,7 @@ export class Lease {
   static open(db: ImageDb, lasting = false): Lease {
     const id = randomUUID();
     db.write(() =>
-      db.addLease(id, lasting ? null : process.pid, lasting ? null : processStartTime(process.pid)),
+      db.addLease(id, lasting ? null : process.pid, lasting ? null : (processStart(process.pid) ?? null)),
     );
     return new Lease(db, id);
   }

@@ -3,6 +3,7 @@ import { mkdir, mkdtemp } from "node:fs/promises";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { ContentStore } from "../content/store.js";
+import { isAlive } from "../liveness.js";
 import type { Digest } from "../oci/digest.js";
 import { ImageDb } from "./db.js";
 
@@ -70,17 +71,8 @@ function sweepTmp(dir: string): void {
   }
   for (const name of names) {
     const owner = /^[a-z]+-(\d+)-/.exec(name);
-    if (!owner || isRunning(Number(owner[1]))) continue;
+    const pid = Number(owner?.[1]);
+    if (!owner || pid === process.pid || isAlive(pid, undefined)) continue;
     rmSync(join(dir, name), { recursive: true, force: true });
-  }
-}
-
-function isRunning(pid: number): boolean {
-  if (pid === process.pid) return true;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === "EPERM";
   }
 }

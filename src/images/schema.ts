@@ -74,7 +74,7 @@ CREATE INDEX IF NOT EXISTS manifests_image ON manifests(image_id);
 CREATE TABLE IF NOT EXISTS leases (
   id          TEXT PRIMARY KEY,
   pid         INTEGER,
-  pid_started TEXT,                   -- the process's start time in /proc/PID/stat, against pid reuse
+  pid_started INTEGER,                -- the process's start time in /proc/PID/stat, against pid reuse
   created     TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS lease_refs (

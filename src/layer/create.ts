@@ -1,5 +1,5 @@
 import type { Stats } from "node:fs";
-import { lstat, open, readdir, readlink } from "node:fs/promises";
+import { closeSync, lstatSync, openSync, readdirSync, readlinkSync, readSync } from "node:fs";
 import { join } from "node:path";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
@@ -78,11 +78,11 @@ async function* tarChunks(root: string): AsyncGenerator<Buffer> {
   };
 
   async function* walk(rel: string): AsyncGenerator<Buffer> {
-    const names = (await readdir(join(root, rel))).sort(compareStrings);
+    const names = readdirSync(join(root, rel)).sort(compareStrings);
     for (const name of names) {
       const path = rel ? `${rel}/${name}` : name;
       const full = join(root, path);
-      const st = await lstat(full);
+      const st = lstatSync(full);
       const attrs = xattrs.get(path);
       const base = headerBase(path, st, attrs);
       if (isWhiteoutDevice(st)) {
@@ -102,7 +102,7 @@ async function* tarChunks(root: string): AsyncGenerator<Buffer> {
           );
         yield* walk(path);
       } else if (st.isSymbolicLink()) {
-        emit(encodeHeader({ ...base, type: "symlink", linkname: await readlink(full) }));
+        emit(encodeHeader({ ...base, type: "symlink", linkname: readlinkSync(full) }));
       } else if (st.isFile()) {
         const key = `${st.dev}:${st.ino}`;
         const first = st.nlink > 1 ? hardlinks.get(key) : undefined;
@@ -126,12 +126,12 @@ async function* tarChunks(root: string): AsyncGenerator<Buffer> {
   }
 
   async function* fileBody(full: string, size: number): AsyncGenerator<Buffer> {
-    const fh = await open(full, "r");
+    const fd = openSync(full, "r");
     try {
       let left = size;
       while (left > 0) {
         const buf = Buffer.allocUnsafe(Math.min(left, BATCH));
-        const { bytesRead } = await fh.read(buf, 0, buf.length, size - left);
+        const bytesRead = readSync(fd, buf, 0, buf.length, size - left);
         if (bytesRead === 0) throw new Error(`${full} shrank while it was being archived`);
         emit(bytesRead === buf.length ? buf : buf.subarray(0, bytesRead));
         left -= bytesRead;
@@ -139,7 +139,7 @@ async function* tarChunks(root: string): AsyncGenerator<Buffer> {
       }
       emit(Buffer.alloc(padding(size)));
     } finally {
-      await fh.close();
+      closeSync(fd);
     }
   }
 

@@ -1,3 +1,4 @@
+import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Logger } from "pino";
 import { AccessPolicy } from "../auth/access.js";
@@ -18,6 +19,8 @@ export async function createAuthServices(
   cfg: AuthConfig,
   root: string,
   log: Logger,
+  /** Replicas over shared metadata keep one generated key there, so tokens verify on every one. */
+  shared?: (name: string, create: () => Promise<string>) => Promise<string>,
 ): Promise<AuthServices | undefined> {
   if (cfg.type === "none") return undefined;
   try {
@@ -31,7 +34,9 @@ export async function createAuthServices(
     if (cfg.type === "token") {
       let { key: keyFile, certificate: certFile } = cfg.token;
       if (keyFile === undefined) {
-        const generated = await ensureGeneratedKey(join(root, "auth"));
+        const generated = shared
+          ? await sharedGeneratedKey(join(root, "auth"), shared)
+          : await ensureGeneratedKey(join(root, "auth"));
         keyFile = generated.keyFile;
         certFile = generated.certFile;
         log.info(
@@ -56,4 +61,28 @@ export async function createAuthServices(
     if (err instanceof AuthFileError) throw new ConfigError(err.message);
     throw err;
   }
+}
+
+/** The key and certificate the first replica generated, written into this replica's directory. */
+async function sharedGeneratedKey(
+  dir: string,
+  shared: (name: string, create: () => Promise<string>) => Promise<string>,
+): Promise<{ keyFile: string; certFile: string; created: boolean }> {
+  let created = false;
+  const value = await shared("auth.token.generated-key", async () => {
+    const candidate = await ensureGeneratedKey(join(dir, "candidate"));
+    created = true;
+    return JSON.stringify({
+      key: await readFile(candidate.keyFile, "utf8"),
+      certificate: await readFile(candidate.certFile, "utf8"),
+    });
+  });
+  const { key, certificate } = JSON.parse(value) as { key: string; certificate: string };
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  const keyFile = join(dir, "token.key");
+  const certFile = join(dir, "token.crt");
+  await writeFile(keyFile, key, { mode: 0o600 });
+  await writeFile(certFile, certificate);
+  await rm(join(dir, "candidate"), { recursive: true, force: true });
+  return { keyFile, certFile, created };
 }

@@ -1,11 +1,13 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Logger } from "pino";
+import { Digest } from "../oci/digest.js";
 import { RegistryError } from "./errors.js";
-import type { RegistryStore } from "./store.js";
-import type { UploadManager } from "./uploads.js";
+import type { RegistryServices } from "./services/registry-services.js";
 
 export interface RegistryOptions {
   deleteEnabled: boolean;
+  /** A presigned URL for a blob's storage path: blob GETs answer 307 to it (storage.s3.redirect). */
+  blobRedirect?: (path: string) => Promise<string>;
 }
 
 /** What every handler gets: the request, its parsed URL parts and the registry's services. */
@@ -13,8 +15,7 @@ export interface Context {
   req: IncomingMessage;
   res: ServerResponse;
   query: URLSearchParams;
-  store: RegistryStore;
-  uploads: UploadManager;
+  services: RegistryServices;
   options: RegistryOptions;
   log: Logger;
   /** Whether the caller may pull a repository: the catalog lists only those, mounts need it. */
@@ -125,6 +126,15 @@ export function parseRange(
   const end = m[2] === "" ? size - 1 : Math.min(Number(m[2]), size - 1);
   if (start >= size || end < start) return "invalid";
   return { start, end };
+}
+
+/** Parses a digest from a URL or query parameter: 400 DIGEST_INVALID when it is not one. */
+export function parseDigestParam(value: string): Digest {
+  try {
+    return Digest.parse(value);
+  } catch (err) {
+    throw new RegistryError("DIGEST_INVALID", `invalid digest: ${(err as Error).message}`, { digest: value });
+  }
 }
 
 /** Parses `n` and `last` for tag and catalog pagination. */

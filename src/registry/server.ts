@@ -4,7 +4,10 @@ import type { Logger } from "pino";
 import { validateRepositoryName } from "../oci/reference.js";
 import type { StorageDriver } from "../storage/driver.js";
 import { type AuthServices, authorize, OPEN_GRANT } from "./authorize.js";
+import { GcLockedError } from "./domain-errors.js";
+import { toRegistryError } from "./error-map.js";
 import { RegistryError } from "./errors.js";
+import { collectGarbage, type GcReport } from "./gc/collector.js";
 import { deleteBlob, getBlob } from "./handlers/blobs.js";
 import { listCatalog } from "./handlers/catalog.js";
 import { deleteManifest, getManifest, putManifest } from "./handlers/manifests.js";
@@ -15,17 +18,20 @@ import { serveToken } from "./handlers/token.js";
 import { cancelUpload, finishUpload, patchUpload, startUpload, uploadStatus } from "./handlers/uploads.js";
 import { type Context, type RegistryOptions, sendError, sendJson } from "./http.js";
 import { Listener } from "./listener.js";
+import type { RegistryMetadata } from "./metadata/metadata.js";
 import { matchRoute, type RouteMatch } from "./routes.js";
-import { RegistryStore } from "./store.js";
+import { createServices, type RegistryServices } from "./services/registry-services.js";
 import type { TlsCredentials } from "./tls-config.js";
-import { UploadManager } from "./uploads.js";
 
 export interface RegistryServerOptions extends RegistryOptions {
   driver: StorageDriver;
+  metadata: RegistryMetadata;
   log: Logger;
   /** Uploads older than this are purged; 0 disables purging. */
   uploadMaxAgeMs: number;
   uploadPurgeIntervalMs: number;
+  /** Scheduled garbage collection; interval 0 disables it. */
+  gc?: { intervalMs: number; graceMs: number; deleteUntagged: boolean };
   /** How long in-flight requests may take to finish on shutdown before connections are cut. */
   shutdownTimeoutMs?: number;
   /** Authentication and access control; undefined: every request is allowed. */
@@ -62,18 +68,18 @@ const handlers: Record<string, Partial<Record<string, Handler>>> = {
 
 /** The registry: an HTTP server speaking the OCI distribution protocol over a storage driver. */
 export class RegistryServer {
-  readonly store: RegistryStore;
-  readonly uploads: UploadManager;
+  readonly services: RegistryServices;
   private readonly server: Listener;
   private readonly log: Logger;
   private purgeTimer?: NodeJS.Timeout;
+  private gcTimer?: NodeJS.Timeout;
+  private gcRunning?: Promise<unknown>;
   private inFlight = 0;
   private drained?: () => void;
 
   constructor(private readonly options: RegistryServerOptions) {
     this.log = options.log;
-    this.store = new RegistryStore(options.driver);
-    this.uploads = new UploadManager(options.driver, this.store);
+    this.services = createServices(options.driver, options.metadata);
     this.server = new Listener((req, res) => void this.handle(req, res), {
       tls: options.tls,
       keepAliveTimeoutMs: 65_000,
@@ -81,20 +87,47 @@ export class RegistryServer {
   }
 
   async listen(host: string, port: number): Promise<AddressInfo> {
-    await this.store.listRepositories();
     const address = await this.server.listen(host, port);
     if (this.options.uploadMaxAgeMs > 0) {
       this.purgeTimer = setInterval(() => void this.purgeUploads(), this.options.uploadPurgeIntervalMs);
       this.purgeTimer.unref();
       void this.purgeUploads();
     }
+    const gc = this.options.gc;
+    if (gc && gc.intervalMs > 0) {
+      this.gcTimer = setInterval(() => void this.scheduledGc(), gc.intervalMs);
+      this.gcTimer.unref();
+    }
     return address;
+  }
+
+  /** One scheduled collection; another replica's collection in progress is not an error. */
+  async scheduledGc(): Promise<GcReport | undefined> {
+    const gc = this.options.gc;
+    if (!gc || this.gcRunning) return undefined;
+    const run = collectGarbage(this.services, {
+      dryRun: false,
+      deleteUntagged: gc.deleteUntagged,
+      graceMs: gc.graceMs,
+      wait: false,
+      log: this.log,
+    });
+    this.gcRunning = run.catch(() => {});
+    try {
+      return await run;
+    } catch (err) {
+      if (err instanceof GcLockedError)
+        this.log.info({ reason: err.message }, "scheduled garbage collection skipped");
+      else this.log.error({ err }, "scheduled garbage collection failed");
+      return undefined;
+    } finally {
+      this.gcRunning = undefined;
+    }
   }
 
   async purgeUploads(): Promise<number> {
     try {
-      const repos = await this.uploads.repositoriesWithUploads();
-      const purged = await this.uploads.purge(this.options.uploadMaxAgeMs, repos);
+      const purged = await this.services.uploads.purge(this.options.uploadMaxAgeMs);
       if (purged > 0) this.log.info({ purged }, "purged expired uploads");
       return purged;
     } catch (err) {
@@ -106,7 +139,11 @@ export class RegistryServer {
   /** Stops accepting connections and waits for in-flight requests to finish (up to the timeout). */
   async close(): Promise<void> {
     if (this.purgeTimer) clearInterval(this.purgeTimer);
+    if (this.gcTimer) clearInterval(this.gcTimer);
     const closed = this.server.close();
+    // One turn of the event loop first: a request whose bytes have arrived but are not parsed yet
+    // sits on a connection that still looks idle, and would be cut instead of answered.
+    await new Promise((resolve) => setImmediate(resolve));
     this.server.closeIdleConnections();
     if (this.inFlight > 0) {
       const timeout = this.options.shutdownTimeoutMs ?? 30_000;
@@ -119,6 +156,7 @@ export class RegistryServer {
     }
     this.server.closeAllConnections();
     await closed;
+    await this.gcRunning;
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -134,8 +172,7 @@ export class RegistryServer {
         req,
         res,
         query,
-        store: this.store,
-        uploads: this.uploads,
+        services: this.services,
         options: this.options,
         log: this.log,
         mayPull: OPEN_GRANT.mayPull,
@@ -161,7 +198,14 @@ export class RegistryServer {
       await handler(ctx, match);
     } catch (err) {
       const regErr = toRegistryError(err);
-      if (regErr.status >= 500) this.log.error({ err, method: req.method, path }, "request failed");
+      if (regErr.status === 503) {
+        this.log.warn(
+          { method: req.method, path, reason: regErr.message },
+          "backend unavailable: answered 503",
+        );
+      } else if (regErr.status >= 500) {
+        this.log.error({ err, method: req.method, path }, "request failed");
+      }
       sendError(res, req, regErr);
     } finally {
       if (this.log.isLevelEnabled("debug")) {
@@ -180,17 +224,4 @@ function checkName(name: string): void {
   } catch (err) {
     throw new RegistryError("NAME_INVALID", (err as Error).message, { name });
   }
-}
-
-function toRegistryError(err: unknown): RegistryError {
-  if (err instanceof RegistryError) return err;
-  const code = (err as { code?: string }).code;
-  if (
-    code === "ECONNRESET" ||
-    code === "ERR_STREAM_PREMATURE_CLOSE" ||
-    (err as Error).message === "aborted"
-  ) {
-    return new RegistryError("BLOB_UPLOAD_INVALID", "the request body ended early", undefined, 400);
-  }
-  return new RegistryError("UNKNOWN", (err as Error).message ?? String(err));
 }

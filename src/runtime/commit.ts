@@ -1,13 +1,14 @@
 import { createReadStream, createWriteStream } from "node:fs";
-import { mkdir, mkdtemp, rename, rm } from "node:fs/promises";
-import { dirname, join } from "node:path";
-import { Readable } from "node:stream";
+import { mkdir, rm } from "node:fs/promises";
+import { join } from "node:path";
 import { pipeline } from "node:stream/promises";
-import { chainIds } from "../images/chain.js";
+import { imageLayerBlobs } from "../images/blobs.js";
+import { CommitError, chainIdOf, commitImage, recordLayer } from "../images/commit.js";
 import { imageConfig } from "../images/describe.js";
+import { Lease } from "../images/leases.js";
 import { createLayerFromDirectory } from "../layer/create.js";
 import { unpackLayer } from "../layer/unpack.js";
-import { Digest, digestOf } from "../oci/digest.js";
+import { Digest } from "../oci/digest.js";
 import type { ImageConfig } from "../oci/manifest.js";
 import { MediaTypes } from "../oci/media-types.js";
 import type { Reference } from "../oci/reference.js";
@@ -43,8 +44,10 @@ export async function commitContainer(
     const running = observe(rec, paths).state === "running";
     let pause = running && opts.pause !== false;
     if (pause) await containers.runtime.pause(rec.id);
-    await mkdir(store.tmpDir(), { recursive: true });
-    const tmp = await mkdtemp(join(store.tmpDir(), "commit-"));
+    const tmp = await store.makeTmpDir("commit");
+    // Held from before each piece is written until the image is recorded: a concurrent rmi or
+    // prune must not take the new layer or its blob in between.
+    const lease = Lease.open(store.db);
     try {
       const { stream, result } = createLayerFromDirectory(paths.upper, { compression: "gzip" });
       await pipeline(stream, createWriteStream(join(tmp, "layer")));
@@ -53,6 +56,7 @@ export async function commitContainer(
         pause = false;
         await containers.runtime.resume(rec.id);
       }
+      lease.hold("blob", layer.digest);
       await store.content.write(
         { digest: Digest.parse(layer.digest), size: layer.size },
         createReadStream(join(tmp, "layer")),
@@ -77,7 +81,6 @@ export async function commitContainer(
         },
         opts.changes ?? [],
       );
-      const diffIds = [...base.rootfs.diff_ids, layer.diffId];
       const config: ImageConfig = {
         architecture: base.architecture,
         os: base.os,
@@ -85,7 +88,7 @@ export async function commitContainer(
         created: now,
         ...(opts.author ? { author: opts.author } : {}),
         config: containerConfig,
-        rootfs: { type: "layers", diff_ids: diffIds },
+        rootfs: { type: "layers", diff_ids: [...base.rootfs.diff_ids, layer.diffId] },
         history: [
           ...(base.history ?? []),
           {
@@ -96,59 +99,41 @@ export async function commitContainer(
           },
         ],
       };
-      const configBytes = Buffer.from(JSON.stringify(config));
-      const imageId = digestOf(configBytes).toString();
-      await store.content.write(
-        { digest: Digest.parse(imageId), size: configBytes.length },
-        Readable.from([configBytes]),
-      );
 
-      const chains = chainIds(diffIds);
-      const chainId = chains.at(-1)!;
-      const baseLayers = store.db.imageLayers(rec.imageId);
-      if (!store.db.layer(chainId)) {
-        const unpackDir = join(tmp, "unpacked");
-        await mkdir(join(unpackDir, "diff"), { recursive: true });
-        await unpackLayer({
-          source: await store.content.reader(Digest.parse(layer.digest)),
-          dest: join(unpackDir, "diff"),
-          expectedDiffId: layer.diffId,
-        });
-        const final = store.layerDir(chainId);
-        await mkdir(dirname(final), { recursive: true });
-        await rename(unpackDir, final).catch((err: NodeJS.ErrnoException) => {
-          if (err.code !== "ENOTEMPTY" && err.code !== "EEXIST") throw err;
-        });
-      }
+      const baseRecords = store.db.imageLayers(rec.imageId);
+      const parent = baseRecords.at(-1)?.chainId ?? null;
+      for (const r of baseRecords) lease.hold("layer", r.chainId);
+      lease.hold("layer", chainIdOf(parent, layer.diffId));
+      const baseBlobs = await imageLayerBlobs(store, rec.imageId, base.rootfs.diff_ids);
+      if (!baseBlobs) throw new CommitError(`a layer of image ${rec.imageId} has no blob in the store`);
+      const blob = { digest: layer.digest, mediaType: MediaTypes.OCI_LAYER_GZIP, size: layer.size };
+      const unpacked = join(tmp, "unpacked");
+      await mkdir(join(unpacked, "diff"), { recursive: true });
+      await unpackLayer({
+        source: await store.content.reader(Digest.parse(layer.digest)),
+        dest: join(unpacked, "diff"),
+        expectedDiffId: layer.diffId,
+      });
+      const record = await recordLayer(store, {
+        dir: unpacked,
+        diffId: layer.diffId,
+        parent,
+        size: layer.uncompressedSize,
+        blob,
+      });
       const ref = opts.reference;
-      const baseImage = store.db.image(rec.imageId);
-      store.db.addImage({
-        image: {
-          id: imageId,
-          configSize: configBytes.length,
-          created: now,
-          os: base.os,
-          architecture: base.architecture,
-          variant: base.variant ?? null,
-          size: (baseImage?.size ?? 0) + layer.uncompressedSize,
-          parent: rec.imageId,
-        },
+      const { imageId } = await commitImage(store, {
+        config: Buffer.from(JSON.stringify(config)),
         layers: [
-          ...baseLayers,
-          { chainId, diffId: layer.diffId, parent: chains.at(-2) ?? null, size: layer.uncompressedSize },
+          ...baseRecords.map((r, i) => ({ record: r, blob: baseBlobs[i]! })),
+          { record, blob: { diffId: layer.diffId, ...blob } },
         ],
-        layerBlobs: [
-          {
-            diffId: layer.diffId,
-            digest: layer.digest,
-            mediaType: MediaTypes.OCI_LAYER_GZIP,
-            size: layer.size,
-          },
-        ],
-        tag: ref?.tag ? { repository: `${ref.registry}/${ref.repository}`, tag: ref.tag } : undefined,
+        tags: ref?.tag ? [{ repository: `${ref.registry}/${ref.repository}`, tag: ref.tag }] : [],
+        parent: rec.imageId,
       });
       return imageId;
     } finally {
+      lease.release();
       if (pause) await containers.runtime.resume(rec.id).catch(() => {});
       await rm(tmp, { recursive: true, force: true });
     }

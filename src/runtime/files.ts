@@ -23,7 +23,7 @@ import { RuntimeError } from "./errors.js";
 import { withContainerLock } from "./lock.js";
 import { isMounted, mountOverlay, unmount } from "./overlay.js";
 import type { ContainerRecord } from "./records.js";
-import { resolveInRoot, resolveInRootSync } from "./rootfs.js";
+import { resolveInRoot } from "./rootfs.js";
 
 /** Runs fn with the container's merged tree mounted (mounting a stopped container's for the call). */
 export async function withRootfs<T>(
@@ -99,7 +99,7 @@ export async function copyFromContainer(
   dest: string | Writable,
 ): Promise<void> {
   await withRootfs(containers, input, async (root) => {
-    const parent = await resolveInRoot(root, posix.dirname(src));
+    const parent = resolveInRoot(root, posix.dirname(src));
     const name = posix.basename(src) === "/" || src === "/" ? "." : posix.basename(src);
     try {
       lstatSync(join(parent, name));
@@ -149,7 +149,7 @@ export async function copyToContainer(
   dest: string,
 ): Promise<void> {
   await withRootfs(containers, input, async (root) => {
-    const destHost = await resolveInRoot(root, dest);
+    const destHost = resolveInRoot(root, dest);
     const destIsDir = existsSync(destHost) && lstatSync(destHost).isDirectory();
     let tar: Readable;
     let rename: ((name: string) => string) | undefined;
@@ -180,7 +180,7 @@ function extractInRoot(
   const hostPath = (name: string) => {
     const clean = posix.normalize(`/${name}`).replace(/\/+$/, "");
     const rel = posix.join(base, clean);
-    const parent = resolveInRootSync(root, posix.dirname(rel));
+    const parent = resolveInRoot(root, posix.dirname(rel));
     return join(parent, posix.basename(rel));
   };
   const clear = (p: string) => {

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from "node:timers/promises";
+import { isAlive, processStart } from "../liveness.js";
 import { ContainerConflictError } from "./errors.js";
-import { isAlive, processStart } from "./liveness.js";
 import type { ContainerDb } from "./records.js";
 
 const self = { pid: process.pid, start: processStart(process.pid) ?? 0 };

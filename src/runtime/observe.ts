@@ -1,5 +1,5 @@
 import { readFileSync, statSync } from "node:fs";
-import { isAlive } from "./liveness.js";
+import { isAlive } from "../liveness.js";
 import { ContainerPaths } from "./paths.js";
 import type { ContainerRecord, ContainerState } from "./records.js";
 

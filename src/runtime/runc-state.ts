@@ -1,8 +1,8 @@
 import { closeSync, constants, lstatSync, openSync, readFileSync, rmdirSync, rmSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
+import { isAlive } from "../liveness.js";
 import { RuntimeError } from "./errors.js";
-import { isAlive } from "./liveness.js";
 
 /*
  * Two runc commands whose whole work is on files of runc's state directory (STATE/ID), done

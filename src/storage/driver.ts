@@ -19,9 +19,11 @@ export interface StorageDriver {
   /** A stream of the object from byte `offset` (to `end` inclusive, if given). Throws PathNotFoundError. */
   reader(path: string, offset?: number, end?: number): Promise<Readable>;
   /**
-   * A writer for a large object. With `append`, writes continue after the existing content
-   * (an upload resumed after a restart). Content written is only visible at `path` as it is
-   * written; callers write to a private path and `move` it into place when verified.
+   * A writer for a large object. With `append`, writes continue after what earlier writers of
+   * the path wrote and closed (an upload resumed after a restart, or on another replica). What a
+   * writer writes is readable at `path` once it commits (a driver may show it earlier, as the
+   * filesystem does); `stat` reports the bytes written and closed so far. Callers write to a
+   * private path and `move` it into place when verified.
    */
   writer(path: string, append: boolean): Promise<FileWriter>;
   /** Throws PathNotFoundError. */
@@ -58,6 +60,18 @@ export class PathNotFoundError extends BerthError {
   override readonly code = "PATH_NOT_FOUND";
   constructor(readonly path: string) {
     super(`path not found: ${path}`);
+  }
+}
+
+/** The backing service (object storage) cannot be reached or fails; nothing was half-written. */
+export class StorageUnavailableError extends BerthError {
+  override readonly name = "StorageUnavailableError";
+  override readonly code = "STORAGE_UNAVAILABLE";
+  constructor(
+    message: string,
+    override readonly cause?: unknown,
+  ) {
+    super(message);
   }
 }
 

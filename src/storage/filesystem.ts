@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
+import { readdirSync, readFileSync, statSync } from "node:fs";
 import type { FileHandle } from "node:fs/promises";
-import { lstat, mkdir, open, readdir, readFile, rename, rm, stat } from "node:fs/promises";
+import { lstat, mkdir, open, readdir, readFile, rename, rm, stat, utimes } from "node:fs/promises";
 import path from "node:path";
 import { Readable } from "node:stream";
 import {
@@ -153,6 +154,60 @@ export class FilesystemDriver implements StorageDriver {
       await rename(from, to);
     } catch (err) {
       throw translate(err, source);
+    }
+  }
+
+  /**
+   * The content of a small object read synchronously, or undefined when it is missing. For the
+   * registry's link files (tens of bytes, in the page cache): a synchronous read takes a few
+   * microseconds where an asynchronous one makes four thread-pool round trips, and reading them
+   * on every request is what lets several processes share a root without caches.
+   */
+  readSmallSync(p: string): Buffer | undefined {
+    const full = this.#resolve(p);
+    try {
+      return readFileSync(full);
+    } catch (err) {
+      if (translate(err, p, "EISDIR") instanceof PathNotFoundError) return undefined;
+      throw err;
+    }
+  }
+
+  /** Whether a file (not a directory) exists, checked synchronously; see readSmallSync. */
+  isFileSync(p: string): boolean {
+    const full = this.#resolve(p);
+    return statSync(full, { throwIfNoEntry: false })?.isFile() ?? false;
+  }
+
+  /** Names in a directory, read synchronously (undefined when it is missing); see readSmallSync. */
+  listSync(p: string): string[] | undefined {
+    const full = this.#resolve(p);
+    try {
+      return readdirSync(full).filter((name) => !name.startsWith(TEMP_PREFIX));
+    } catch (err) {
+      if (translate(err, p) instanceof PathNotFoundError) return undefined;
+      throw err;
+    }
+  }
+
+  /** Whether a directory exists, checked synchronously; see readSmallSync. */
+  isDirectorySync(p: string): boolean {
+    const full = this.#resolve(p);
+    return statSync(full, { throwIfNoEntry: false })?.isDirectory() ?? false;
+  }
+
+  /**
+   * Sets an object's modification time to now: the filesystem setup's record of a blob's or a
+   * link's last use, which garbage collection compares with its grace period. Throws
+   * PathNotFoundError, so touching is also an atomic "still there?" check.
+   */
+  async touch(p: string): Promise<void> {
+    const full = this.#resolve(p);
+    const now = new Date();
+    try {
+      await utimes(full, now, now);
+    } catch (err) {
+      throw translate(err, p);
     }
   }
 

@@ -4,6 +4,7 @@ import { parseManifest } from "../oci/manifest.js";
 import type { Reference } from "../oci/reference.js";
 import type { RemoteRepository } from "../remote/repository.js";
 import { fetchForeignLayer } from "./foreign.js";
+import { skipBytes } from "./streams.js";
 import type {
   BlobNode,
   BlobReadOptions,
@@ -103,17 +104,5 @@ export class RegistrySink implements ImageSink<PushResult> {
     const tag = names.find((n) => n.tag && !n.digest)?.tag;
     const digest = await this.repo.putManifest(tag, root.bytes, root.parsed.mediaType);
     return { digest, mediaType: root.parsed.mediaType, size: root.bytes.length };
-  }
-}
-
-async function* skipBytes(stream: AsyncIterable<Buffer>, count: number): AsyncGenerator<Buffer> {
-  let left = count;
-  for await (const chunk of stream) {
-    if (left >= chunk.length) {
-      left -= chunk.length;
-      continue;
-    }
-    yield left > 0 ? chunk.subarray(left) : chunk;
-    left = 0;
   }
 }

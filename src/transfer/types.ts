@@ -13,6 +13,11 @@ export interface FetchedManifest {
   descriptor: Descriptor;
   bytes: Buffer;
   parsed: ParsedManifest;
+  /**
+   * Made up by the source, not published by anyone (a docker-archive has no manifests): worth
+   * transferring, not worth keeping as the image's own.
+   */
+  madeUp?: boolean;
 }
 
 export interface BlobReadOptions {

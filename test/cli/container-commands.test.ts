@@ -44,19 +44,29 @@ describe("container commands with a registry: run pulls, commit pushes, export, 
     assert.equal(r.code, 3, r.stderr);
     assert.equal(r.stdout, "hello through stdin\n");
     assert.match(r.stderr, /^to-stderr$/m);
-    // The container must still run when attach connects (attaching to an exited container is
-    // an error): a berth start on a machine shared with other suites can take a second.
-    await berthOk(root, [
-      "run",
-      "-d",
-      "--name",
-      "followed",
-      busybox,
-      "sh",
-      "-c",
-      "sleep 3; echo late-out; echo late-err >&2",
-    ]);
-    const attached = await berth(root, ["attach", "followed"]);
+    // The container speaks only once told to, and it is told once attach is connected to
+    // conmon's socket (a second entry for its path in /proc/net/unix): no race with a busy machine.
+    const id = (
+      await berthOk(root, [
+        "run",
+        "-d",
+        "--name",
+        "followed",
+        busybox,
+        "sh",
+        "-c",
+        "while [ ! -e /tmp/go ]; do sleep 0.1; done; echo late-out; echo late-err >&2",
+      ])
+    ).stdout.trim();
+    const attaching = berth(root, ["attach", "followed"]);
+    const socket = `/run/berth/sock/${id}/attach`;
+    for (let i = 0; i < 600; i++) {
+      const unix = await readFile("/proc/net/unix", "utf8");
+      if (unix.split("\n").filter((l) => l.endsWith(` ${socket}`)).length >= 2) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    await berthOk(root, ["exec", "followed", "touch", "/tmp/go"]);
+    const attached = await attaching;
     assert.equal(attached.code, 0, attached.stderr);
     assert.equal(attached.stdout, "late-out\n");
     assert.match(attached.stderr, /^late-err$/m);

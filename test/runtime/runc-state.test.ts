@@ -4,7 +4,7 @@ import { existsSync, readdirSync } from "node:fs";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { processStart } from "../../src/runtime/liveness.js";
+import { processStart } from "../../src/liveness.js";
 import { mountOverlay, unmount } from "../../src/runtime/overlay.js";
 import { deleteStoppedState, startThroughExecFifo } from "../../src/runtime/runc-state.js";
 import { berthOk, tempRoot } from "../client/berth.js";

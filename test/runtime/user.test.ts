@@ -55,11 +55,11 @@ describe("resolveInRoot keeps symlinks inside the container's root", () => {
     await symlink("../../../../../etc", join(root, "etc2"));
     await symlink("loop2", join(root, "loop1"));
     await symlink("loop1", join(root, "loop2"));
-    assert.equal(await resolveInRoot(root, "/etc/passwd"), join(root, "real/passwd"));
+    assert.equal(resolveInRoot(root, "/etc/passwd"), join(root, "real/passwd"));
     assert.equal(await readFileInRoot(root, "/etc/passwd"), "mine\n");
-    assert.equal(await resolveInRoot(root, "/etc2/passwd"), join(root, "real/passwd"));
-    assert.equal(await resolveInRoot(root, "/../../x/y"), join(root, "x/y"));
+    assert.equal(resolveInRoot(root, "/etc2/passwd"), join(root, "real/passwd"));
+    assert.equal(resolveInRoot(root, "/../../x/y"), join(root, "x/y"));
     assert.equal(await readFileInRoot(root, "/etc/group"), undefined);
-    await assert.rejects(resolveInRoot(root, "/loop1/x"), /too many levels of symbolic links/);
+    assert.throws(() => resolveInRoot(root, "/loop1/x"), /too many levels of symbolic links/);
   });
 });

@@ -122,7 +122,7 @@ function localStoreEndpoint(): Endpoint {
     },
     stop: async () => store.close(),
     sink: async (tag) => ({
-      sink: new LocalStoreSink(store, { keepBlobs: true }),
+      sink: new LocalStoreSink(store),
       names: [parseReference(`contract/image:${tag}`)],
     }),
     source: async (tag) => ({ source: new LocalStoreSource(store), reference: `contract/image:${tag}` }),

@@ -1,11 +1,12 @@
 import { pipeline } from "node:stream/promises";
 import { RegistryError } from "../errors.js";
-import { API_VERSION_HEADER, type Context, parseRange, send } from "../http.js";
-import { parseDigestParam } from "../store.js";
+import { API_VERSION_HEADER, type Context, parseDigestParam, parseRange, send } from "../http.js";
+import { layout } from "../layout.js";
 
 export async function getBlob(ctx: Context, name: string, rawDigest: string): Promise<void> {
   const digest = parseDigestParam(rawDigest);
-  const size = await ctx.store.repoBlobSize(name, digest);
+  const { blobs } = ctx.services;
+  const size = await blobs.sizeIn(name, digest);
   if (size === undefined) throw new RegistryError("BLOB_UNKNOWN", undefined, { digest: rawDigest });
   const headers: Record<string, string | number> = {
     "Content-Type": "application/octet-stream",
@@ -29,7 +30,13 @@ export async function getBlob(ctx: Context, name: string, rawDigest: string): Pr
     send(ctx, status, headers);
     return;
   }
-  const stream = await ctx.store.openBlob(digest, start, end);
+  if (ctx.options.blobRedirect && !range) {
+    // As distribution's `redirect` option: the client fetches the bytes from the object store.
+    const location = await ctx.options.blobRedirect(layout.blobData(digest));
+    send(ctx, 307, { Location: location, "Docker-Content-Digest": digest.toString(), "Content-Length": 0 });
+    return;
+  }
+  const stream = await blobs.open(digest, start, end);
   ctx.res.writeHead(status, { ...API_VERSION_HEADER, ...headers });
   await pipeline(stream, ctx.res);
 }
@@ -38,8 +45,6 @@ export async function deleteBlob(ctx: Context, name: string, rawDigest: string):
   if (!ctx.options.deleteEnabled)
     throw new RegistryError("UNSUPPORTED", "deletes are disabled on this registry");
   const digest = parseDigestParam(rawDigest);
-  if (!(await ctx.store.unlinkBlob(name, digest))) {
-    throw new RegistryError("BLOB_UNKNOWN", undefined, { digest: rawDigest });
-  }
+  await ctx.services.blobs.unlink(name, digest);
   send(ctx, 202, { "Docker-Content-Digest": digest.toString(), "Content-Length": 0 });
 }

@@ -1,15 +1,19 @@
+import { Digest } from "../../oci/digest.js";
 import { type ImageIndex, parseManifest } from "../../oci/manifest.js";
 import { MediaTypes } from "../../oci/media-types.js";
 import { selectManifest } from "../../oci/platform.js";
 import { validateTag } from "../../oci/reference.js";
+import { ManifestUnknownError } from "../domain-errors.js";
 import { RegistryError } from "../errors.js";
-import { type Context, readBody, send } from "../http.js";
+import { type Context, parseDigestParam, readBody, send } from "../http.js";
 import { urls } from "../routes.js";
-import { MAX_MANIFEST_BYTES, type StoredManifest } from "../store.js";
+import { MAX_MANIFEST_BYTES, type ManifestReference, type StoredManifest } from "../services/manifests.js";
 
 export async function getManifest(ctx: Context, name: string, reference: string): Promise<void> {
-  checkReference(reference);
-  let manifest = await ctx.store.getManifest(name, reference);
+  // As distribution: a reference that is neither a tag nor a digest names no manifest.
+  const ref = lookupReference(reference);
+  if (!ref) throw new ManifestUnknownError(name, reference);
+  let manifest = await ctx.services.manifests.get(name, ref);
   const accepted = acceptedTypes(ctx.req.headers.accept);
   if (accepted && !accepted.has(manifest.mediaType)) {
     manifest = await negotiate(ctx, name, reference, manifest, accepted);
@@ -42,7 +46,9 @@ async function negotiate(
   if (isIndex && !reference.includes(":")) {
     const index = parseManifest(manifest.bytes).value as ImageIndex;
     const child = selectManifest(index, { os: "linux", architecture: "amd64" });
-    if (child && accepted.has(child.mediaType)) return ctx.store.getManifest(name, child.digest);
+    if (child && accepted.has(child.mediaType)) {
+      return ctx.services.manifests.get(name, { digest: Digest.parse(child.digest) });
+    }
   }
   throw new RegistryError(
     "MANIFEST_UNKNOWN",
@@ -64,10 +70,10 @@ function acceptedTypes(header: string | undefined): Set<string> | undefined {
 }
 
 export async function putManifest(ctx: Context, name: string, reference: string): Promise<void> {
-  checkReference(reference);
+  const ref = writeReference(reference);
   const bytes = await readBody(ctx.req, MAX_MANIFEST_BYTES);
   const contentType = ctx.req.headers["content-type"];
-  const { digest, parsed } = await ctx.store.putManifest(name, reference, bytes, contentType);
+  const { digest, parsed } = await ctx.services.manifests.put(name, ref, bytes, contentType);
   const headers: Record<string, string | number> = {
     Location: urls.manifest(name, digest.toString()),
     "Docker-Content-Digest": digest.toString(),
@@ -80,16 +86,29 @@ export async function putManifest(ctx: Context, name: string, reference: string)
 export async function deleteManifest(ctx: Context, name: string, reference: string): Promise<void> {
   if (!ctx.options.deleteEnabled)
     throw new RegistryError("UNSUPPORTED", "deletes are disabled on this registry");
-  checkReference(reference);
-  await ctx.store.deleteManifest(name, reference);
+  await ctx.services.manifests.delete(name, writeReference(reference));
   send(ctx, 202, { "Content-Length": 0 });
 }
 
-function checkReference(reference: string): void {
-  if (reference.includes(":")) return; // digests are parsed by the store, which maps errors to DIGEST_INVALID
+/** A reference to read: a tag, a digest, or (anything else) undefined. */
+function lookupReference(reference: string): ManifestReference | undefined {
+  if (reference.includes(":"))
+    return Digest.isValid(reference) ? { digest: Digest.parse(reference) } : undefined;
+  try {
+    validateTag(reference);
+    return { tag: reference };
+  } catch {
+    return undefined;
+  }
+}
+
+/** A reference to write or delete: an invalid one is the client's mistake, 400. */
+function writeReference(reference: string): ManifestReference {
+  if (reference.includes(":")) return { digest: parseDigestParam(reference) };
   try {
     validateTag(reference);
   } catch (err) {
     throw new RegistryError("TAG_INVALID", (err as Error).message, { tag: reference });
   }
+  return { tag: reference };
 }

@@ -13,7 +13,7 @@ export async function search(ctx: Context): Promise<void> {
   if (!Number.isInteger(n) || n < 1 || n > 100) {
     throw new RegistryError("UNSUPPORTED", "n must be between 1 and 100", { n: rawN }, 400);
   }
-  const matches = (await ctx.store.listRepositories()).filter(
+  const matches = (await ctx.services.catalog.list()).filter(
     (name) => name.includes(query) && ctx.mayPull(name),
   );
   const results = matches.slice(0, n).map((name) => ({

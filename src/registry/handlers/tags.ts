@@ -4,7 +4,7 @@ import { urls } from "../routes.js";
 
 export async function listTags(ctx: Context, name: string): Promise<void> {
   const { n, last } = pagination(ctx.query);
-  const tags = await ctx.store.listTags(name);
+  const tags = await ctx.services.tags.list(name);
   if (tags === undefined) throw new RegistryError("NAME_UNKNOWN", undefined, { name });
   const { page, link } = paginate(tags, n, last, urls.tags(name));
   sendJson(ctx, 200, { name, tags: page }, link ? { Link: link } : {});

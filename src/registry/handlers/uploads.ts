@@ -1,9 +1,9 @@
 import { isValidRepositoryName } from "../../oci/reference.js";
+import { BlobUnknownError } from "../domain-errors.js";
 import { RegistryError } from "../errors.js";
-import { type Context, contentLength, hasBody, parseContentRange, send } from "../http.js";
+import { type Context, contentLength, hasBody, parseContentRange, parseDigestParam, send } from "../http.js";
 import { urls } from "../routes.js";
-import { parseDigestParam } from "../store.js";
-import { uploadHeaders } from "../uploads.js";
+import { uploadHeaders } from "../upload-headers.js";
 
 /** POST /v2/<name>/blobs/uploads/: a cross-repository mount, a monolithic upload, or a new session. */
 export async function startUpload(ctx: Context, name: string): Promise<void> {
@@ -17,28 +17,33 @@ export async function startUpload(ctx: Context, name: string): Promise<void> {
     if (
       isValidRepositoryName(from) &&
       ctx.mayPull(from) &&
-      (await ctx.store.repoBlobSize(from, digest)) !== undefined
+      (await ctx.services.blobs.sizeIn(from, digest)) !== undefined
     ) {
-      await ctx.store.linkBlob(name, digest);
-      blobCreated(ctx, name, digest.toString());
-      return;
+      try {
+        await ctx.services.blobs.link(name, digest);
+        blobCreated(ctx, name, digest.toString());
+        return;
+      } catch (err) {
+        // Collected between the check and the link: upload it like any other blob.
+        if (!(err instanceof BlobUnknownError)) throw err;
+      }
     }
   }
   const rawDigest = ctx.query.get("digest");
   if (rawDigest !== null) {
     const digest = parseDigestParam(rawDigest);
-    const { uuid } = await ctx.uploads.start(name);
-    await ctx.uploads.finish(name, uuid, digest, ctx.req, undefined, contentLength(ctx.req));
+    const { uuid } = await ctx.services.uploads.start(name);
+    await ctx.services.uploads.finish(name, uuid, digest, ctx.req, undefined, contentLength(ctx.req));
     blobCreated(ctx, name, digest.toString());
     return;
   }
-  const { uuid, size } = await ctx.uploads.start(name);
+  const { uuid, size } = await ctx.services.uploads.start(name);
   send(ctx, 202, { ...uploadHeaders(name, uuid, size), "Content-Length": 0 });
 }
 
 export async function patchUpload(ctx: Context, name: string, uuid: string): Promise<void> {
   const range = parseContentRange(ctx.req);
-  const status = await ctx.uploads.append(name, uuid, ctx.req, range, contentLength(ctx.req));
+  const status = await ctx.services.uploads.append(name, uuid, ctx.req, range, contentLength(ctx.req));
   send(ctx, 202, { ...uploadHeaders(name, uuid, status.size), "Content-Length": 0 });
 }
 
@@ -49,17 +54,24 @@ export async function finishUpload(ctx: Context, name: string, uuid: string): Pr
   }
   const digest = parseDigestParam(rawDigest);
   const body = hasBody(ctx.req) ? ctx.req : undefined;
-  await ctx.uploads.finish(name, uuid, digest, body, parseContentRange(ctx.req), contentLength(ctx.req));
+  await ctx.services.uploads.finish(
+    name,
+    uuid,
+    digest,
+    body,
+    parseContentRange(ctx.req),
+    contentLength(ctx.req),
+  );
   blobCreated(ctx, name, digest.toString());
 }
 
 export async function uploadStatus(ctx: Context, name: string, uuid: string): Promise<void> {
-  const status = await ctx.uploads.status(name, uuid);
+  const status = await ctx.services.uploads.status(name, uuid);
   send(ctx, 204, uploadHeaders(name, uuid, status.size));
 }
 
 export async function cancelUpload(ctx: Context, name: string, uuid: string): Promise<void> {
-  await ctx.uploads.cancel(name, uuid);
+  await ctx.services.uploads.cancel(name, uuid);
   send(ctx, 204, {});
 }
 

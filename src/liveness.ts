@@ -1,5 +1,11 @@
 import { readFileSync } from "node:fs";
 
+/**
+ * Whether a process still runs, told by its pid and its start time together: after a crash and
+ * a reboot, or just a long time, another process may have the pid. Locks, leases and container
+ * records keep both.
+ */
+
 /** A process's start time (clock ticks after boot, /proc/PID/stat field 22), or undefined when it is gone. */
 export function processStart(pid: number): number | undefined {
   try {

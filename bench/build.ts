@@ -1,0 +1,158 @@
+/**
+ * Build benchmark, in one run: the same Dockerfile and context (a few thousand small files and
+ * one 32 MiB file, generated here) built by `berth build` and by Debian's `buildah bud --layers`
+ * (chroot isolation, overlay storage), cold (--no-cache) and fully cached, with berth's peak RSS.
+ *
+ *   npm run build && node dist/bench/build.js --runs 3
+ *
+ * Needs root, buildah, skopeo, runc and GNU time (`apt-get install time`).
+ */
+import { createCipheriv } from "node:crypto";
+import { mkdir, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { fixtureDir, repoRoot } from "../test/helpers/fixtures.js";
+import { cleanup, run, runOk, tempDir } from "../test/helpers/processes.js";
+
+const { values: args } = parseArgs({
+  options: { runs: { type: "string", default: "3" }, files: { type: "string", default: "3000" } },
+});
+const RUNS = Number(args.runs);
+const FILES = Number(args.files);
+
+// As in bench/client.ts: this machine sets NODE_EXTRA_CA_CERTS (30-50 ms per Node start); the
+// build talks to no registry, so the measured commands run without it.
+const extraCaCerts = process.env.NODE_EXTRA_CA_CERTS;
+delete process.env.NODE_EXTRA_CA_CERTS;
+const berthBin = join(repoRoot(), "bin/berth.js");
+
+const DOCKERFILE = `FROM docker.io/library/busybox:1
+COPY small/ /app/small/
+COPY big.bin /app/big.bin
+RUN cd /app && find small -type f | wc -l > count.txt && cat small/d00/* | wc -c > bytes.txt
+WORKDIR /app
+ENV MODE=bench
+CMD ["cat", "/app/count.txt"]
+`;
+
+/** Deterministic bytes: AES-256-CTR of zeros with a fixed key (incompressible, like a binary). */
+function bytes(n: number, seed: number): Buffer {
+  const key = Buffer.alloc(32, seed & 0xff);
+  const cipher = createCipheriv("aes-256-ctr", key, Buffer.alloc(16));
+  return Buffer.concat([cipher.update(Buffer.alloc(n)), cipher.final()]);
+}
+
+async function makeContext(dir: string): Promise<void> {
+  await writeFile(join(dir, "Dockerfile"), DOCKERFILE);
+  const perDir = 100;
+  for (let i = 0; i < FILES; i++) {
+    const sub = join(dir, "small", `d${String(Math.floor(i / perDir)).padStart(2, "0")}`);
+    if (i % perDir === 0) await mkdir(sub, { recursive: true });
+    // Text-like files of 200 B to 4 KiB: source code and config, compressible.
+    const size = 200 + ((i * 7919) % 3900);
+    const line = `file ${i}: ${"the quick brown fox jumps over the lazy dog ".repeat(4)}\n`;
+    await writeFile(join(sub, `f${i}.txt`), line.repeat(Math.ceil(size / line.length)).slice(0, size));
+  }
+  await writeFile(join(dir, "big.bin"), bytes(32 * 1024 * 1024, 7));
+}
+
+async function timed(
+  cmd: string,
+  argv: string[],
+  env?: NodeJS.ProcessEnv,
+): Promise<{ seconds: number; rssMB: number }> {
+  const r = await run("/usr/bin/time", ["-f", "BENCH %e %M", cmd, ...argv], { env });
+  if (r.code !== 0) throw new Error(`${cmd} ${argv.join(" ")} failed:\n${r.stdout}\n${r.stderr}`);
+  const m = /BENCH ([\d.]+) (\d+)/.exec(r.stderr)!;
+  return { seconds: Number(m[1]), rssMB: Number(m[2]) / 1024 };
+}
+
+function median(values: number[]): number {
+  const s = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+}
+
+async function main(): Promise<void> {
+  const work = await tempDir("berth-bench-build-");
+  const ctx = join(work, "ctx");
+  await mkdir(ctx);
+  await makeContext(ctx);
+
+  const berthRoot = join(work, "berth");
+  await runOk(process.execPath, [
+    berthBin,
+    "--root",
+    berthRoot,
+    "load",
+    "-q",
+    "-i",
+    join(fixtureDir(), "busybox.tar"),
+  ]);
+  const bhStore = [
+    `--root=${join(work, "buildah")}`,
+    `--runroot=${join(work, "buildah-run")}`,
+    "--storage-driver=overlay",
+  ];
+  await runOk("skopeo", [
+    "copy",
+    "-q",
+    "--insecure-policy",
+    `docker-archive:${join(fixtureDir(), "busybox.tar")}`,
+    `containers-storage:[overlay@${join(work, "buildah")}+${join(work, "buildah-run")}]docker.io/library/busybox:1`,
+  ]);
+  const bhEnv = { BUILDAH_ISOLATION: "chroot" };
+  const berth = (extra: string[]) =>
+    timed(process.execPath, [berthBin, "--root", berthRoot, "build", "-q", ...extra, "-t", "bench:1", ctx]);
+  const buildah = (extra: string[]) =>
+    timed("buildah", [...bhStore, "bud", "--layers", "-q", ...extra, "-t", "bench:1", ctx], bhEnv);
+
+  // One unmeasured build each, so both start from warm page caches and loaded binaries.
+  await berth(["--no-cache"]);
+  await buildah(["--no-cache"]);
+  const samples = {
+    berthCold: [] as number[],
+    buildahCold: [] as number[],
+    berthCached: [] as number[],
+    buildahCached: [] as number[],
+    rss: [] as number[],
+  };
+  for (let i = 0; i < RUNS; i++) {
+    const bc = await berth(["--no-cache"]);
+    samples.berthCold.push(bc.seconds);
+    samples.rss.push(bc.rssMB);
+    samples.buildahCold.push((await buildah(["--no-cache"])).seconds);
+    const bw = await berth([]);
+    samples.berthCached.push(bw.seconds);
+    samples.rss.push(bw.rssMB);
+    samples.buildahCached.push((await buildah([])).seconds);
+  }
+  const check = await runOk(process.execPath, [berthBin, "--root", berthRoot, "run", "--rm", "bench:1"]);
+  const rows: [string, number, number, number, string][] = [
+    ["cold build, --no-cache (s)", median(samples.berthCold), median(samples.buildahCold), 1.5, ""],
+    ["fully cached rebuild (s)", median(samples.berthCached), median(samples.buildahCached), 5, ""],
+  ];
+  console.log(
+    `\nberth build vs buildah bud --layers (chroot, overlay), ${FILES} small files + 32 MiB, median of ${RUNS}`,
+  );
+  console.log(`(the image runs: ${check.stdout.trim()} files counted)\n`);
+  console.log("| measure | berth | buildah | berth advantage |");
+  console.log("| --- | ---: | ---: | --- |");
+  for (const [name, b, p, target] of rows)
+    console.log(
+      `| ${name} | ${b.toFixed(3)} | ${p.toFixed(3)} | ${(p / b).toFixed(2)}x (target >= ${target}x) |`,
+    );
+  console.log(`| peak RSS of berth build (MB) | ${Math.max(...samples.rss).toFixed(1)} | | target < 200 |`);
+  console.log(`\nsamples: ${JSON.stringify(samples)}`);
+  if (extraCaCerts)
+    console.log("NODE_EXTRA_CA_CERTS was unset for the measured commands (see bench/client.ts).");
+  await run("buildah", [...bhStore, "rm", "--all"]);
+  await run("buildah", [...bhStore, "rmi", "--all", "--force"]);
+}
+
+main()
+  .catch((err) => {
+    console.error(err);
+    process.exitCode = 1;
+  })
+  .finally(cleanup);

@@ -1,0 +1,44 @@
+import { open, readFile, rm } from "node:fs/promises";
+import { setTimeout as sleep } from "node:timers/promises";
+import { GcLockedError } from "../domain-errors.js";
+import type { Release } from "./metadata.js";
+
+/**
+ * A lock file holding its owner's pid, created exclusively. A lock whose owner is no longer
+ * running (it crashed) is taken over. For processes on one host sharing a filesystem root.
+ */
+export async function acquireFileLock(path: string, wait: boolean): Promise<Release> {
+  for (;;) {
+    try {
+      const handle = await open(path, "wx");
+      await handle.writeFile(`${process.pid}\n`);
+      await handle.close();
+      let released = false;
+      return async () => {
+        if (released) return;
+        released = true;
+        await rm(path, { force: true });
+      };
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
+    }
+    const owner = Number((await readFile(path, "utf8").catch(() => "")).trim());
+    if (!Number.isInteger(owner) || owner <= 0 || !isRunning(owner)) {
+      await rm(path, { force: true });
+      continue;
+    }
+    if (!wait) {
+      throw new GcLockedError(`another garbage collection is running (pid ${owner}, lock file ${path})`);
+    }
+    await sleep(500);
+  }
+}
+
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM";
+  }
+}

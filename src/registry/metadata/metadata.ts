@@ -1,0 +1,123 @@
+import type { Descriptor } from "../../oci/descriptor.js";
+import type { Digest } from "../../oci/digest.js";
+
+/** What one manifest needs from its repository, recorded when it is pushed. */
+export interface ManifestReference {
+  digest: Digest;
+  /** A config or layer must be linked into the repository; an index's child must be a revision there. */
+  kind: "blob" | "manifest";
+}
+
+export interface RevisionRecord {
+  digest: Digest;
+  mediaType: string;
+  size: number;
+  references: ManifestReference[];
+  /** The manifest this one refers to (OCI-Subject), and its entry in the referrers API. */
+  subject?: Digest;
+  referrer?: Descriptor;
+}
+
+export interface UploadSessionRef {
+  repository: string;
+  uuid: string;
+  startedAt: Date;
+}
+
+/** Something garbage collection may remove, with its last use. */
+export interface UsedEntry {
+  digest: Digest;
+  lastUsed: Date;
+}
+
+export interface StoredBlob extends UsedEntry {
+  size: number;
+}
+
+/** Releases a lock; idempotent. */
+export type Release = () => Promise<void>;
+
+/**
+ * Everything about the registry that can change: repository links, manifest revisions and their
+ * references, tags, referrers, upload sessions, blobs' last use, and the GC lock. Every call reads
+ * or writes the shared source of truth, never a process-local copy, so any number of replicas
+ * over one metadata store agree at once. Bytes live in the storage driver; only what a digest
+ * names (and so cannot change) may be cached above this interface.
+ *
+ * Implementations: `EmbeddedMetadata` keeps it all as link files inside the filesystem driver's
+ * tree (distribution's layout, the zero-setup default), `PostgresMetadata` in PostgreSQL for
+ * several replicas over object storage.
+ */
+export interface RegistryMetadata {
+  readonly kind: "embedded" | "postgres";
+
+  /** Size of a blob in the global store, or undefined when absent. */
+  blobSize(digest: Digest): Promise<number | undefined>;
+  /**
+   * Makes a blob visible: `place` puts the verified bytes at the blob's storage path, and the blob
+   * is recorded (size, used now) so that no garbage collection can remove it half-way.
+   */
+  commitBlob(digest: Digest, size: number, place: () => Promise<void>): Promise<void>;
+  /** Size of a blob linked into the repository (pushed or mounted there), or undefined. */
+  repositoryBlobSize(repository: string, digest: Digest): Promise<number | undefined>;
+  /** Links a blob of the global store into the repository. Throws BlobUnknownError when it is gone. */
+  linkBlob(repository: string, digest: Digest): Promise<void>;
+  /** Removes a repository's link to a blob; false when there was none. */
+  unlinkBlob(repository: string, digest: Digest): Promise<boolean>;
+
+  revisionExists(repository: string, digest: Digest): Promise<boolean>;
+  /**
+   * Records a manifest revision whose bytes are already committed as a blob: checks that every
+   * reference is in the repository and marks each used in the same step (a garbage collection
+   * cannot delete one in between), adds the referrer entry, then points `tag` at it.
+   * Throws ManifestBlobUnknownError, storing nothing.
+   */
+  putRevision(repository: string, record: RevisionRecord, tag?: string): Promise<void>;
+  /** Removes a revision, every tag pointing to it and its referrer entry; false when unknown. */
+  deleteRevision(repository: string, digest: Digest): Promise<boolean>;
+
+  resolveTag(repository: string, tag: string): Promise<Digest | undefined>;
+  deleteTag(repository: string, tag: string): Promise<boolean>;
+  /** Sorted tags, or undefined when the repository has no manifests. */
+  listTags(repository: string): Promise<string[] | undefined>;
+  /** Sorted names of repositories holding at least one manifest. */
+  listRepositories(): Promise<string[]>;
+  /** Referrer descriptors of live revisions whose subject is `subject`, by digest. */
+  listReferrers(repository: string, subject: Digest): Promise<Descriptor[]>;
+
+  createUpload(repository: string, uuid: string): Promise<void>;
+  uploadExists(repository: string, uuid: string): Promise<boolean>;
+  /** Exclusive use of an upload on every replica; throws UploadBusyError when another holds it. */
+  lockUpload(repository: string, uuid: string): Promise<Release>;
+  /** Forgets an upload session (its data is the caller's to delete). */
+  removeUpload(repository: string, uuid: string): Promise<void>;
+  uploadsStartedBefore(cutoff: Date): Promise<UploadSessionRef[]>;
+
+  // ---- garbage collection ------------------------------------------------------------------
+  // Each remove*IfUnused is a conditional delete: it removes the entry only if it was last used
+  // before `cutoff`, atomically with respect to the use that putRevision, linkBlob and commitBlob
+  // make, so a push racing a collection either sees the entry gone (and says so) or keeps it.
+
+  /**
+   * The registry's one GC lock, held until released (or until the holder dies). With `wait`
+   * false, throws GcLockedError when another collection holds it; with `wait`, waits for it.
+   */
+  acquireGcLock(wait: boolean): Promise<Release>;
+  /** Every repository with manifests, links or uploads. */
+  gcRepositories(): Promise<string[]>;
+  /** Every tag of a repository and its target. */
+  gcTags(repository: string): Promise<Map<string, Digest>>;
+  gcRevisions(repository: string): Promise<UsedEntry[]>;
+  gcLayerLinks(repository: string): Promise<UsedEntry[]>;
+  gcBlobs(): Promise<StoredBlob[]>;
+  removeRevisionIfUnused(repository: string, digest: Digest, cutoff: Date): Promise<boolean>;
+  removeLayerLinkIfUnused(repository: string, digest: Digest, cutoff: Date): Promise<boolean>;
+  /** Removes the blob's bytes (through `removeData`) and record; the size freed, or undefined when kept. */
+  removeBlobIfUnused(
+    digest: Digest,
+    cutoff: Date,
+    removeData: () => Promise<void>,
+  ): Promise<number | undefined>;
+
+  close(): Promise<void>;
+}

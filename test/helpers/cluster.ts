@@ -1,0 +1,71 @@
+import { mkdir, mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { repoRoot } from "./fixtures.js";
+import { run, runOk } from "./processes.js";
+
+export interface Cluster {
+  dir: string;
+  /** "http://127.0.0.1:PORT" of haproxy, or undefined with no replicas. */
+  url?: string;
+  replicas: { url: string; pid: number }[];
+  env: Record<string, string>;
+  configFile: string;
+  /** SIGKILL one part (postgres, radosgw, replica-K) and start it again, as scripts/cluster.sh does. */
+  kill(part: string): Promise<void>;
+  start(part: string): Promise<void>;
+  down(): Promise<void>;
+}
+
+const script = () => join(repoRoot(), "scripts/cluster.sh");
+
+/** Brings up scripts/cluster.sh once for the calling test file, which takes it down in its `after`. */
+export async function startCluster(replicas: number): Promise<Cluster> {
+  // Not a tempDir(): those are removed by an after hook that may run before ours, and the pid
+  // files `down` needs are in here.
+  const dir = await mkdtemp(join(tmpdir(), "berth-cluster-"));
+  let up: Awaited<ReturnType<typeof run>> | undefined;
+  // Ceph on a loaded machine fails to come up now and then; a second try from scratch is cheap.
+  for (let attempt = 1; !up; attempt++) {
+    try {
+      up = await runOk("bash", [script(), "up", dir, "--replicas", String(replicas)]);
+    } catch (err) {
+      await run("bash", [script(), "down", dir]);
+      await rm(dir, { recursive: true, force: true });
+      if (attempt === 2) throw err;
+      await mkdir(dir);
+    }
+  }
+  let stopped = false;
+  const cluster: Cluster = {
+    dir,
+    replicas: [],
+    env: {},
+    configFile: join(dir, "config.yaml"),
+    kill: async (part) => {
+      await runOk("bash", [script(), "kill", dir, part]);
+    },
+    start: async (part) => {
+      await runOk("bash", [script(), "start", dir, part]);
+    },
+    down: async () => {
+      if (stopped) return;
+      stopped = true;
+      await run("bash", [script(), "down", dir]);
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+  for (const line of up.stdout.split("\n")) {
+    const registry = /^registry=(\S+)$/.exec(line);
+    if (registry) cluster.url = `http://${registry[1]}`;
+    const replica = /^replica=(\S+) pid=(\d+)$/.exec(line);
+    if (replica) cluster.replicas.push({ url: `http://${replica[1]}`, pid: Number(replica[2]) });
+  }
+  for (const line of (await readFile(join(dir, "s3.env"), "utf8")).split("\n")) {
+    const m = /^(\w+)=(.*)$/.exec(line);
+    if (m) cluster.env[m[1]!] = m[2]!;
+  }
+  // Taken down by the test file's after hook; should the file crash, this still runs.
+  process.once("beforeExit", () => void cluster.down());
+  return cluster;
+}

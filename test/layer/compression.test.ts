@@ -1,0 +1,57 @@
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { createCipheriv, createHash } from "node:crypto";
+import { Readable } from "node:stream";
+import { describe, it } from "node:test";
+import { gunzipSync } from "node:zlib";
+import { compressStream } from "../../src/layer/compression.js";
+
+async function gzip(data: Buffer, chunk: number): Promise<Buffer> {
+  const pieces: Buffer[] = [];
+  for (let i = 0; i < data.length; i += chunk) pieces.push(Buffer.from(data.subarray(i, i + chunk)));
+  const out: Buffer[] = [];
+  for await (const c of Readable.from(pieces).pipe(compressStream("gzip"))) out.push(c as Buffer);
+  return Buffer.concat(out);
+}
+
+const random = (n: number) => {
+  const c = createCipheriv("aes-256-ctr", Buffer.alloc(32, 3), Buffer.alloc(16));
+  return Buffer.concat([c.update(Buffer.alloc(n)), c.final()]);
+};
+const text = Buffer.from("layer text that compresses well, line after line\n".repeat(80_000));
+
+describe("gzip in 1 MiB blocks", () => {
+  for (const [name, data] of [
+    ["text", text],
+    ["incompressible", random(3 * 1024 * 1024 + 17)],
+    ["empty", Buffer.alloc(0)],
+    ["one byte", Buffer.from("x")],
+    ["mixed", Buffer.concat([random(1024 * 1024), text, random(70_000)])],
+  ] as [string, Buffer][]) {
+    it(`${name}: gunzip (zlib and gzip(1)) gives the input back`, async () => {
+      const gz = await gzip(data, 65_536);
+      assert.ok(gunzipSync(gz).equals(data));
+      assert.ok(execFileSync("gzip", ["-dc"], { input: gz, maxBuffer: 1 << 28 }).equals(data));
+    });
+  }
+
+  it("gives the same bytes however the input is cut", async () => {
+    const data = Buffer.concat([text, random(1_500_000)]);
+    const digest = async (d: Buffer, chunk: number) =>
+      createHash("sha256")
+        .update(await gzip(d, chunk))
+        .digest("hex");
+    const whole = await digest(data, data.length);
+    for (const chunk of [4093, 65_536, 1 << 20])
+      assert.equal(await digest(data, chunk), whole, `chunks of ${chunk}`);
+    const prefix = data.subarray(0, 100_000);
+    assert.equal(await digest(prefix, 1), await digest(prefix, prefix.length), "one byte at a time");
+  });
+
+  it("stores what does not compress, and compresses what does", async () => {
+    const rnd = random(4 * 1024 * 1024);
+    const gz = await gzip(rnd, 1 << 20);
+    assert.ok(gz.length < rnd.length * 1.001, `${gz.length} bytes for ${rnd.length}`);
+    assert.ok((await gzip(text, 1 << 20)).length < text.length / 50);
+  });
+});
