@@ -65,8 +65,11 @@ describe("starting a container runc created through its exec FIFO", () => {
     const init = await create("fifo-ok");
     assert.equal(existsSync(join(dir, "upper/ran")), false);
     assert.equal(await startThroughExecFifo(state(), "fifo-ok", init), true);
-    await waitFor("the process to run", () => existsSync(join(dir, "upper/ran")));
-    assert.equal(await readFile(join(dir, "upper/ran"), "utf8"), "ran\n");
+    // The file is made, then written: wait for what the process wrote.
+    await waitFor(
+      "the process to run",
+      async () => (await readFile(join(dir, "upper/ran"), "utf8").catch(() => "")) === "ran\n",
+    );
     assert.equal(existsSync(join(state(), "fifo-ok", "exec.fifo")), false);
     const status = JSON.parse((await runOk("runc", ["--root", state(), "state", "fifo-ok"])).stdout).status;
     assert.match(status, /^(running|stopped)$/);
