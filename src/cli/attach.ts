@@ -22,7 +22,7 @@ export async function attachAndStart(
   let session: Awaited<ReturnType<typeof openAttach>> | undefined;
   try {
     await containers.start(id, {
-      exitCommand: false,
+      attached: true,
       beforeRun: async (_rec, paths) => {
         session = await openAttach(paths.attachSocket);
         if (flags.tty) resize(join(paths.bundle, "ctl"));
@@ -64,8 +64,9 @@ async function pump(
   try {
     const seen = await containers.waitExit(id);
     await session.drained();
-    await containers.cleanup(id, { restart: false, autoRemove: false }).catch(() => {});
     if (flags.rm) await containers.remove(id, { force: true, volumes: true }).catch(() => {});
+    else await containers.cleanup(id, { restart: false, autoRemove: false }).catch(() => {});
+    await containers.endAttachment(id);
     return seen?.exitCode ?? 0;
   } finally {
     if (raw) stdin.setRawMode(false);

@@ -35,7 +35,7 @@ export function startCommand(): Command {
             }
             let offset = 0;
             await containers.start(rec.id, {
-              exitCommand: true,
+              attached: true,
               beforeRun: (_r, paths) => {
                 try {
                   offset = statSync(paths.log).size;
@@ -49,7 +49,7 @@ export function startCommand(): Command {
           return;
         }
         await eachContainer(names, async (name) => {
-          await containers.start(name, { exitCommand: true });
+          await containers.start(name);
           process.stdout.write(`${name}\n`);
         });
       }),
@@ -86,7 +86,7 @@ export function restartCommand(): Command {
         const time = flags.time === undefined ? undefined : Number(flags.time);
         await eachContainer(names, async (name) => {
           await containers.stop(name, time, flags.signal);
-          await containers.start(name, { exitCommand: true });
+          await containers.start(name);
           process.stdout.write(`${name}\n`);
         });
       }),

@@ -4,54 +4,202 @@ import { Command, CommanderError } from "./commander.js";
 
 type Loader = () => Promise<Command>;
 
+interface Entry {
+  /** What the root help lists for it: its usage term and description (a test keeps them equal to the command's). */
+  help: [term: string, description: string];
+  load: Loader;
+}
+
 /**
  * Each top-level command, loaded only when it runs: `berth images` should not pay for the HTTP
- * client, nor `berth registry serve` for the image store. Help loads them all.
+ * client, nor `berth registry serve` for the image store. The root help, `--version` and an
+ * unknown command load none of them.
  */
-const commands: Record<string, Loader> = {
-  pull: async () => (await import("./pull.js")).pullCommand(),
-  push: async () => (await import("./push.js")).pushCommand(),
-  tag: async () => (await import("./tag.js")).tagCommand(),
-  images: async () => (await import("./images.js")).imagesCommand(),
-  rmi: async () => (await import("./rmi.js")).rmiCommand(),
-  history: async () => (await import("./images.js")).historyCommand(),
-  save: async () => (await import("./archive.js")).saveCommand(),
-  load: async () => (await import("./archive.js")).loadCommand(),
-  search: async () => (await import("./search.js")).searchCommand(),
-  login: async () => (await import("./login.js")).loginCommand(),
-  logout: async () => (await import("./login.js")).logoutCommand(),
-  copy: async () => (await import("./copy.js")).copyCommand(),
-  tags: async () => (await import("./copy.js")).tagsCommand(),
-  manifest: async () => (await import("./manifest.js")).manifestCommand(),
-  image: imageGroup,
-  registry: async () => (await import("./registry.js")).registryCommand(),
-  build: async () => (await import("./build.js")).buildCommand(),
-  buildx: async () => (await import("./build.js")).buildxCommand(),
-  builder: async () => (await import("./build.js")).builderCommand(),
-  system: async () => (await import("./build.js")).systemCommand(),
-  version: async () => (await import("./version.js")).versionCommand(),
-  completion: async () => (await import("./completion.js")).completionCommand(),
-  run: async () => (await import("./run.js")).runCommand(),
-  create: async () => (await import("./run.js")).createCommand(),
-  ps: async () => (await import("./ps.js")).psCommand(),
-  start: async () => (await import("./containers.js")).startCommand(),
-  stop: async () => (await import("./containers.js")).stopCommand(),
-  restart: async () => (await import("./containers.js")).restartCommand(),
-  kill: async () => (await import("./containers.js")).killCommand(),
-  rm: async () => (await import("./containers.js")).rmCommand(),
-  wait: async () => (await import("./containers.js")).waitCommand(),
-  rename: async () => (await import("./containers.js")).renameCommand(),
-  logs: async () => (await import("./logs.js")).logsCommand(),
-  exec: async () => (await import("./exec.js")).execCommand(),
-  top: async () => (await import("./exec.js")).topCommand(),
-  port: async () => (await import("./exec.js")).portCommand(),
-  attach: async () => (await import("./exec.js")).attachCommand(),
-  inspect: async () => (await import("./exec.js")).inspectCommand(true),
-  diff: async () => (await import("./container-files.js")).diffCommand(),
-  commit: async () => (await import("./container-files.js")).commitCommand(),
-  export: async () => (await import("./container-files.js")).exportCommand(),
-  cp: async () => (await import("./container-files.js")).cpCommand(),
-  container: containerGroup,
+const commands: Record<string, Entry> = {
+  pull: {
+    help: ["pull [options] <name>", "Download an image from a registry"],
+    load: async () => (await import("./pull.js")).pullCommand(),
+  },
+  push: {
+    help: ["push [options] <name>", "Upload an image to a registry"],
+    load: async () => (await import("./push.js")).pushCommand(),
+  },
+  tag: {
+    help: ["tag <source> <target>", "Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE"],
+    load: async () => (await import("./tag.js")).tagCommand(),
+  },
+  images: {
+    help: ["images [options] [repository]", "List images"],
+    load: async () => (await import("./images.js")).imagesCommand(),
+  },
+  rmi: {
+    help: ["rmi [options] <images...>", "Remove one or more images"],
+    load: async () => (await import("./rmi.js")).rmiCommand(),
+  },
+  history: {
+    help: ["history [options] <image>", "Show the history of an image"],
+    load: async () => (await import("./images.js")).historyCommand(),
+  },
+  save: {
+    help: [
+      "save [options] <images...>",
+      "Save one or more images to a tar archive (streamed to STDOUT by default)",
+    ],
+    load: async () => (await import("./archive.js")).saveCommand(),
+  },
+  load: {
+    help: [
+      "load [options]",
+      "Load an image from a tar archive (docker-archive, OCI archive) or an OCI layout directory",
+    ],
+    load: async () => (await import("./archive.js")).loadCommand(),
+  },
+  search: {
+    help: ["search [options] <term>", "Search registries for images"],
+    load: async () => (await import("./search.js")).searchCommand(),
+  },
+  login: {
+    help: ["login [options] [server]", "Log in to a registry"],
+    load: async () => (await import("./login.js")).loginCommand(),
+  },
+  logout: {
+    help: ["logout [server]", "Log out from a registry"],
+    load: async () => (await import("./login.js")).logoutCommand(),
+  },
+  copy: {
+    help: [
+      "copy [options] <source> <destination>",
+      "Copy an image between registries and archives without the local store (NAME, docker://NAME, oci:DIR[:TAG], oci-archive:FILE[:TAG], docker-archive:FILE[:NAME:TAG])",
+    ],
+    load: async () => (await import("./copy.js")).copyCommand(),
+  },
+  tags: {
+    help: ["tags <name>", "List the tags of a remote repository"],
+    load: async () => (await import("./copy.js")).tagsCommand(),
+  },
+  manifest: {
+    help: ["manifest", "Manage Docker image manifests and manifest lists"],
+    load: async () => (await import("./manifest.js")).manifestCommand(),
+  },
+  image: {
+    help: ["image", "Manage images"],
+    load: imageGroup,
+  },
+  registry: {
+    help: ["registry", "Run Berth's registry server"],
+    load: async () => (await import("./registry.js")).registryCommand(),
+  },
+  build: {
+    help: ["build [options] <context>", "Build an image from a Dockerfile"],
+    load: async () => (await import("./build.js")).buildCommand(),
+  },
+  buildx: {
+    help: ["buildx", "Docker Buildx (Berth's builder)"],
+    load: async () => (await import("./build.js")).buildxCommand(),
+  },
+  builder: {
+    help: ["builder", "Manage builds"],
+    load: async () => (await import("./build.js")).builderCommand(),
+  },
+  system: {
+    help: ["system", "Manage Berth"],
+    load: async () => (await import("./build.js")).systemCommand(),
+  },
+  version: {
+    help: ["version [options]", "Show the Berth version information"],
+    load: async () => (await import("./version.js")).versionCommand(),
+  },
+  completion: {
+    help: ["completion <shell>", "Print a shell completion script (bash, zsh or fish)"],
+    load: async () => (await import("./completion.js")).completionCommand(),
+  },
+  run: {
+    help: ["run [options] <image> [command...]", "Create and run a new container from an image"],
+    load: async () => (await import("./run.js")).runCommand(),
+  },
+  create: {
+    help: ["create [options] <image> [command...]", "Create a new container"],
+    load: async () => (await import("./run.js")).createCommand(),
+  },
+  ps: {
+    help: ["ps [options]", "List containers"],
+    load: async () => (await import("./ps.js")).psCommand(),
+  },
+  start: {
+    help: ["start [options] <containers...>", "Start one or more stopped containers"],
+    load: async () => (await import("./containers.js")).startCommand(),
+  },
+  stop: {
+    help: ["stop [options] <containers...>", "Stop one or more running containers"],
+    load: async () => (await import("./containers.js")).stopCommand(),
+  },
+  restart: {
+    help: ["restart [options] <containers...>", "Restart one or more containers"],
+    load: async () => (await import("./containers.js")).restartCommand(),
+  },
+  kill: {
+    help: ["kill [options] <containers...>", "Kill one or more running containers"],
+    load: async () => (await import("./containers.js")).killCommand(),
+  },
+  rm: {
+    help: ["rm [options] <containers...>", "Remove one or more containers"],
+    load: async () => (await import("./containers.js")).rmCommand(),
+  },
+  wait: {
+    help: ["wait <containers...>", "Block until one or more containers stop, then print their exit codes"],
+    load: async () => (await import("./containers.js")).waitCommand(),
+  },
+  rename: {
+    help: ["rename <container> <name>", "Rename a container"],
+    load: async () => (await import("./containers.js")).renameCommand(),
+  },
+  logs: {
+    help: ["logs [options] <container>", "Fetch the logs of a container"],
+    load: async () => (await import("./logs.js")).logsCommand(),
+  },
+  exec: {
+    help: ["exec [options] <container> <command...>", "Execute a command in a running container"],
+    load: async () => (await import("./exec.js")).execCommand(),
+  },
+  top: {
+    help: ["top <container>", "Display the running processes of a container"],
+    load: async () => (await import("./exec.js")).topCommand(),
+  },
+  port: {
+    help: ["port <container> [port]", "List port mappings or a specific mapping for the container"],
+    load: async () => (await import("./exec.js")).portCommand(),
+  },
+  attach: {
+    help: [
+      "attach [options] <container>",
+      "Attach local standard input, output, and error streams to a running container",
+    ],
+    load: async () => (await import("./exec.js")).attachCommand(),
+  },
+  inspect: {
+    help: ["inspect [options] <names...>", "Return low-level information on Docker objects"],
+    load: async () => (await import("./exec.js")).inspectCommand(true),
+  },
+  diff: {
+    help: ["diff <container>", "Inspect changes to files or directories on a container's filesystem"],
+    load: async () => (await import("./container-files.js")).diffCommand(),
+  },
+  commit: {
+    help: ["commit [options] <container> [repository]", "Create a new image from a container's changes"],
+    load: async () => (await import("./container-files.js")).commitCommand(),
+  },
+  export: {
+    help: ["export [options] <container>", "Export a container's filesystem as a tar archive"],
+    load: async () => (await import("./container-files.js")).exportCommand(),
+  },
+  cp: {
+    help: ["cp <src> <dest>", "Copy files/folders between a container and the local filesystem"],
+    load: async () => (await import("./container-files.js")).cpCommand(),
+  },
+  container: {
+    help: ["container", "Manage containers"],
+    load: containerGroup,
+  },
 };
 
 /** `berth container ls|run|…`, as `docker container …`. */
@@ -116,17 +264,52 @@ async function imageGroup(): Promise<Command> {
     .addCommand(build.buildCommand());
 }
 
+function rootCommand(): Command {
+  return (
+    new Command("berth")
+      .description("Berth: a container image registry, client and runtime")
+      .version("0.1.0", "-v, --version", "print the version")
+      .option("--root <dir>", "local image store (default $BERTH_ROOT or ~/.local/share/berth)")
+      // Global options go before the command, as docker's do; `registry serve --root` is the server's own.
+      .enablePositionalOptions()
+  );
+}
+
+/** The program with the command `only` (every command when it names none: completion scripts need them all). */
 export async function buildProgram(only?: string): Promise<Command> {
-  const program = new Command("berth")
-    .description("Berth: a container image registry, client and runtime")
-    .version("0.1.0", "-v, --version", "print the version")
-    .option("--root <dir>", "local image store (default $BERTH_ROOT or ~/.local/share/berth)")
-    // Global options go before the command, as docker's do; `registry serve --root` is the server's own.
-    .enablePositionalOptions();
+  const program = rootCommand();
   const names = only && only in commands ? [only] : Object.keys(commands);
-  for (const name of names) program.addCommand(await commands[name]!());
+  for (const name of names) program.addCommand(await commands[name]!.load());
   overrideExits(program);
   return program;
+}
+
+/**
+ * The program for the root help, `--version` and unknown commands: every command by name and
+ * description only, listed as its own help would list it, none of their modules loaded.
+ */
+function programOfNames(): Command {
+  const program = rootCommand();
+  for (const [name, { help }] of Object.entries(commands))
+    program.addCommand(new Command(name).description(help[1]));
+  const usual = program.createHelp();
+  program.configureHelp({
+    subcommandTerm: (cmd) => commands[cmd.name()]?.help[0] ?? usual.subcommandTerm(cmd),
+  });
+  overrideExits(program);
+  return program;
+}
+
+/** The command a command line runs (`help X` shows X's help, so loads X), or the names-only program. */
+function programFor(args: string[]): Promise<Command> | Command {
+  const name = commandName(args);
+  const target = name === "help" ? args[args.indexOf("help", 2) + 1] : name;
+  return target && target in commands ? buildProgram(target) : programOfNames();
+}
+
+/** The top-level commands with what the root help lists for each, for the test that keeps them true. */
+export function commandHelp(): Record<string, [string, string]> {
+  return Object.fromEntries(Object.entries(commands).map(([n, e]) => [n, e.help]));
 }
 
 /** The command whose arguments commander refused last, for the usage line of the message. */
@@ -267,7 +450,7 @@ export async function main(argv: string[]): Promise<number> {
   quietOnClosedStdout();
   const args = hoistGlobalFlags(argv);
   try {
-    const program = await buildProgram(commandName(args));
+    const program = await programFor(args);
     await program.parseAsync(args);
     return typeof process.exitCode === "number" ? process.exitCode : 0;
   } catch (err) {

@@ -1,14 +1,15 @@
 import { lstat, readdir } from "node:fs/promises";
 import { join } from "node:path";
 import { UsageError } from "../errors.js";
-import { resolveLocalImage } from "../images/resolve.js";
-import type { ContainerView } from "../runtime/containers.js";
+import type { ImageDb } from "../images/db.js";
+import { type ContainerView, viewOf } from "../runtime/observe.js";
+import { ContainerPaths } from "../runtime/paths.js";
+import { ContainerDb } from "../runtime/records.js";
 import { commandText, portsText, statusText } from "../runtime/status.js";
 import { Command } from "./commander.js";
-import { containersOf } from "./container-context.js";
 import { withContext } from "./context.js";
+import { plainTable } from "./format/columns.js";
 import { ellipsis, humanDuration, humanSize, timeAgo } from "./format/units.js";
-import { printRows } from "./output.js";
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
@@ -38,16 +39,17 @@ export function psCommand(name = "ps"): Command {
     .option("--format <format>", "format output using a custom template")
     .action(
       withContext(async (ctx, flags: PsFlags) => {
-        const containers = containersOf(ctx);
+        // Records and liveness only: ps loads neither the runtime's process code nor, without
+        // --format, the template engine.
         const filters = parseFilters(flags.filter ?? []);
-        let list = containers.list();
+        let list = new ContainerDb(ctx.store.db.connection).all().map((r) => viewOf(r, ctx.store.root));
         const last = flags.latest ? 1 : flags.last !== undefined ? Number(flags.last) : -1;
         if (flags.last !== undefined && !/^-?\d+$/.test(flags.last))
           throw new UsageError(`invalid argument "${flags.last}" for "-n, --last" flag`);
         const all = flags.all || last > 0 || filters.some((f) => f.key === "status" || f.key === "exited");
         if (!all)
           list = list.filter((c) => c.observed.state === "running" || c.observed.state === "restarting");
-        const ancestors = ancestorIds(ctx.store.db, filters);
+        const ancestors = await ancestorIds(ctx.store.db, filters);
         list = list.filter((c) => filters.every((f) => matches(c, f, ancestors)));
         if (last > 0) list = list.slice(0, last);
         const id = (full: string) => (flags.trunc ? full.slice(0, 12) : full);
@@ -72,7 +74,10 @@ export function psCommand(name = "ps"): Command {
             State: c.observed.state,
             Status: statusText(c, now, humanDuration),
             Size: flags.size
-              ? await sizeText(containers.paths(c.id).upper, ctx.store.db.image(c.imageId)?.size ?? 0)
+              ? await sizeText(
+                  new ContainerPaths(ctx.store.root, c.id).upper,
+                  ctx.store.db.image(c.imageId)?.size ?? 0,
+                )
               : "",
             Names: c.name,
             Labels: labels,
@@ -80,27 +85,33 @@ export function psCommand(name = "ps"): Command {
             Networks: c.settings.network === "default" ? "bridge" : c.settings.network,
           });
         }
-        const table = `table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}${
-          flags.size ? "\t{{.Size}}" : ""
-        }`;
-        printRows(rows, flags.format, table, {
-          ID: "CONTAINER ID",
-          Image: "IMAGE",
-          Command: "COMMAND",
-          CreatedAt: "CREATED AT",
-          RunningFor: "CREATED",
-          Ports: "PORTS",
-          State: "STATE",
-          Status: "STATUS",
-          Size: "SIZE",
-          Names: "NAMES",
-          Labels: "LABELS",
-          Mounts: "MOUNTS",
-          Networks: "NETWORKS",
-        });
+        const columns = ["ID", "Image", "Command", "RunningFor", "Status", "Ports", "Names"];
+        if (flags.size) columns.push("Size");
+        if (flags.format === undefined || flags.format === "" || flags.format === "table") {
+          process.stdout.write(plainTable(columns, HEADERS, rows));
+          return;
+        }
+        const { printRows } = await import("./output.js");
+        printRows(rows, flags.format, `table ${columns.map((c) => `{{.${c}}}`).join("\t")}`, HEADERS);
       }),
     );
 }
+
+const HEADERS: Record<string, string> = {
+  ID: "CONTAINER ID",
+  Image: "IMAGE",
+  Command: "COMMAND",
+  CreatedAt: "CREATED AT",
+  RunningFor: "CREATED",
+  Ports: "PORTS",
+  State: "STATE",
+  Status: "STATUS",
+  Size: "SIZE",
+  Names: "NAMES",
+  Labels: "LABELS",
+  Mounts: "MOUNTS",
+  Networks: "NETWORKS",
+};
 
 interface Filter {
   key: string;
@@ -123,8 +134,10 @@ function parseFilters(list: string[]): Filter[] {
 }
 
 /** `ancestor=`: the images the filter names (by name or ID), so containers match by image ID. */
-function ancestorIds(db: Parameters<typeof resolveLocalImage>[0], filters: Filter[]): Set<string> {
+async function ancestorIds(db: ImageDb, filters: Filter[]): Promise<Set<string>> {
   const out = new Set<string>();
+  if (!filters.some((f) => f.key === "ancestor")) return out;
+  const { resolveLocalImage } = await import("../images/resolve.js");
   for (const f of filters) {
     if (f.key !== "ancestor") continue;
     try {

@@ -53,16 +53,17 @@ async function imageFor(
   input: string,
   flags: RunFlags,
 ): Promise<{ imageId: string; image: string }> {
-  const { pullImage } = flags.pull === "never" ? { pullImage: undefined } : await import("./pull.js");
-  if (flags.pull === "always")
-    await pullImage!(ctx, input, { platform: flags.platform, out: process.stderr });
+  // The registry client is loaded only to pull: a local image's run should not pay for it.
+  const pull = async () =>
+    (await import("./pull.js")).pullImage(ctx, input, { platform: flags.platform, out: process.stderr });
+  if (flags.pull === "always") await pull();
   try {
     return { imageId: resolveLocalImage(ctx.store.db, input).imageId, image: input };
   } catch (err) {
-    if (!(err instanceof NoSuchImageError) || !pullImage) throw err;
+    if (!(err instanceof NoSuchImageError) || flags.pull === "never") throw err;
   }
   process.stderr.write(`Unable to find image '${familiarString(parseReference(input))}' locally\n`);
-  await pullImage(ctx, input, { platform: flags.platform, out: process.stderr });
+  await pull();
   return { imageId: resolveLocalImage(ctx.store.db, input).imageId, image: input };
 }
 
@@ -81,7 +82,7 @@ async function runContainer(ctx: CliContext, image: string, cmd: string[], flags
   }
   if (flags.detach) {
     try {
-      await containers.start(id, { exitCommand: true });
+      await containers.start(id);
     } catch (err) {
       const code = failed(err, "run");
       if (flags.rm) await containers.remove(id, { force: true }).catch(() => {});
@@ -106,7 +107,7 @@ async function runAttached(containers: Containers, id: string, flags: RunFlags):
   let offset = 0;
   try {
     await containers.start(id, {
-      exitCommand: false,
+      attached: true,
       beforeRun: (_rec, paths) => {
         try {
           offset = statSync(paths.log).size;
@@ -147,8 +148,9 @@ export async function followToExit(
     stopped = true;
     wake();
     await printing;
-    await containers.cleanup(id, { restart: false, autoRemove: false }).catch(() => {});
     if (rm) await containers.remove(id, { force: true, volumes: true }).catch(() => {});
+    else await containers.cleanup(id, { restart: false, autoRemove: false }).catch(() => {});
+    await containers.endAttachment(id);
     return seen?.exitCode ?? 0;
   } finally {
     unproxy();

@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
-import { existsSync, readFileSync, watch } from "node:fs";
-import { mkdir, rm, writeFile } from "node:fs/promises";
+import { existsSync, mkdirSync, readFileSync, rmSync, watch, writeFileSync } from "node:fs";
+import { mkdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { imageConfig } from "../images/describe.js";
@@ -9,6 +9,8 @@ import { isAlive, processStart } from "../liveness.js";
 import type { ContainerConfig } from "../oci/manifest.js";
 import { createUnderConmon } from "./conmon.js";
 import { ContainerConflictError, NoSuchContainerError, RuntimeError } from "./errors.js";
+import { HelperBatch } from "./exec-file.js";
+import { Handoff, handoffCommand, makeHandoffFifo } from "./handoff.js";
 import { makeInitLayer } from "./init-layer.js";
 import { withContainerLock } from "./lock.js";
 import type { MountRequest } from "./mounts.js";
@@ -24,9 +26,9 @@ import {
   SLIRP_ADDRESS,
   startSlirp,
 } from "./network.js";
-import { type Observed, observe } from "./observe.js";
+import { type ContainerView, type Observed, observe, viewOf } from "./observe.js";
 import { isMounted, mountOverlay, unmount } from "./overlay.js";
-import { ContainerPaths, RUN_DIR, runtimeStateDir, SOCKET_DIR, volumesDir } from "./paths.js";
+import { ContainerPaths, runtimeStateDir, SOCKET_DIR, volumesDir } from "./paths.js";
 import type { PortBinding } from "./ports.js";
 import { resolveUserInRoot } from "./process-user.js";
 import { ContainerDb, type ContainerRecord } from "./records.js";
@@ -71,14 +73,15 @@ export interface CreateRequest {
 export interface StartHooks {
   /** Called once the process exists and before it runs: attach to its output here. */
   beforeRun?: (rec: ContainerRecord, paths: ContainerPaths) => Promise<void> | void;
-  /** Let conmon run the cleanup command when the container exits (detached containers, restart policies). */
-  exitCommand?: boolean;
+  /**
+   * The caller follows the container to its exit and then cleans up itself (`followToExit`,
+   * then `endAttachment`): conmon's exit command runs the cleanup command only if the caller is
+   * gone by then. Otherwise (detached) conmon always runs it.
+   */
+  attached?: boolean;
 }
 
-/** A record with what is true now (see observe). */
-export interface ContainerView extends ContainerRecord {
-  observed: Observed;
-}
+export type { ContainerView } from "./observe.js";
 
 const DEFAULT_INIT = "/usr/bin/tini-static";
 
@@ -89,6 +92,8 @@ const DEFAULT_INIT = "/usr/bin/tini-static";
 export class Containers {
   readonly db: ContainerDb;
   readonly runtime: OciRuntime;
+  /** Containers this process started attached, by id. */
+  private readonly handoffs = new Map<string, Handoff>();
 
   constructor(
     readonly store: LocalStore,
@@ -103,7 +108,7 @@ export class Containers {
   }
 
   view(rec: ContainerRecord): ContainerView {
-    return { ...rec, observed: observe(rec, this.paths(rec.id)) };
+    return viewOf(rec, this.store.root);
   }
 
   list(): ContainerView[] {
@@ -213,14 +218,10 @@ export class Containers {
       this.db.insert(rec);
     });
     try {
-      await Promise.all([
-        mkdir(paths.upper, { recursive: true }),
-        mkdir(paths.work, { recursive: true }),
-        mkdir(paths.merged, { recursive: true }),
-        mkdir(paths.bundle, { recursive: true }),
-        mkdir(paths.exitDir, { recursive: true }),
-      ]);
-      await makeInitLayer(paths.init, { init: settings.init });
+      // Synchronous calls: a dozen tiny operations cost less than their threadpool round trips.
+      for (const dir of [paths.upper, paths.work, paths.merged, paths.bundle, paths.exitDir])
+        mkdirSync(dir, { recursive: true });
+      makeInitLayer(paths.init, { init: settings.init });
     } catch (err) {
       await rm(paths.dir, { recursive: true, force: true });
       this.db.write(() => this.db.delete(id));
@@ -291,13 +292,18 @@ export class Containers {
       } catch {}
     }
     // conmon removes its attach-socket symlink when it exits cleanly; not when it was killed.
-    const steps = await Promise.allSettled([
-      existsSync(netnsPath(rec.id)) ? deleteNetns(rec.id) : undefined,
-      existsSync(join(this.runtime.stateRoot, rec.id)) ? this.runtime.delete(rec.id, true) : undefined,
-      rm(paths.slirpSocket, { force: true }),
-      rm(join(SOCKET_DIR, rec.id), { force: true }),
-      unmount(paths.merged),
+    const batch = new HelperBatch();
+    const pending = Promise.allSettled([
+      existsSync(netnsPath(rec.id)) ? deleteNetns(rec.id, batch.exec) : undefined,
+      existsSync(join(this.runtime.stateRoot, rec.id))
+        ? this.runtime.delete(rec.id, true, batch.exec)
+        : undefined,
+      unmount(paths.merged, batch.exec),
     ]);
+    batch.flush();
+    rmSync(paths.slirpSocket, { force: true });
+    rmSync(join(SOCKET_DIR, rec.id), { force: true });
+    const steps = await pending;
     for (const r of steps) if (r.status === "rejected") throw r.reason;
   }
 
@@ -305,8 +311,13 @@ export class Containers {
     const paths = this.paths(rec.id);
     const s = rec.settings;
     let slirp: { pid: number } | undefined;
+    let network: Promise<void> | undefined;
+    let conmonPid: number | null = null;
+    let handoff: Handoff | undefined;
+    const cleanup = this.opts.cleanupCommand?.(rec.id);
+    const attached = Boolean(hooks.attached && cleanup);
     try {
-      await Promise.all([mkdir(RUN_DIR, { recursive: true }), mkdir(SOCKET_DIR, { recursive: true })]);
+      mkdirSync(SOCKET_DIR, { recursive: true });
       const lowers = [
         paths.init,
         ...this.store.db
@@ -315,38 +326,48 @@ export class Containers {
           .reverse(),
       ];
       let ports = s.ports;
-      let netns: string | undefined;
-      // The network (netns, slirp4netns, forwards) comes up while the rootfs is mounted.
-      const network = async () => {
-        if (s.network !== "default") return;
-        netns = await createNetns(rec.id);
-        slirp = await startSlirp(netns, paths.slirpSocket);
+      // ip netns, mount and mkfifo run side by side in one shell (see HelperBatch).
+      const batch = new HelperBatch();
+      const netns = s.network === "default" ? createNetns(rec.id, batch.exec) : undefined;
+      // slirp4netns and the port forwards come up while the rootfs is mounted and the runtime
+      // creates the container: only the process's start waits for them.
+      network = netns?.then(async (ns) => {
+        const child = startSlirp(ns, paths.slirpSocket);
+        if (child.pid) slirp = { pid: child.pid };
+        await child.ready;
         ports = [];
         for (const p of s.ports) {
           const bound = { ...p, hostPort: p.hostPort || (await freeHostPort(p.hostIp)) };
           await addPortForward(paths.slirpSocket, bound);
           ports.push(bound);
         }
-      };
+      });
+      network?.catch(() => {});
       const rootfs = async () => {
         if (!isMounted(paths.merged))
-          await mountOverlay({ lowers, upper: paths.upper, work: paths.work, target: paths.merged });
+          await mountOverlay(
+            { lowers, upper: paths.upper, work: paths.work, target: paths.merged },
+            batch.exec,
+          );
       };
-      const [settledNet, settledRoot] = await Promise.allSettled([network(), rootfs()]);
-      for (const r of [settledNet, settledRoot]) if (r.status === "rejected") throw r.reason;
+      const helpers = [netns, rootfs(), attached ? makeHandoffFifo(paths.handoff, batch.exec) : undefined];
+      batch.flush();
+      // While the helpers run: the container's /etc files, and no exit file of a previous run.
+      writeFileSync(
+        paths.hosts,
+        s.network === "host"
+          ? readText("/etc/hosts")
+          : hostsFile(s.hostname, s.network === "default" ? SLIRP_ADDRESS : undefined),
+      );
+      writeFileSync(paths.hostname, `${s.hostname}\n`);
+      writeFileSync(
+        paths.resolvConf,
+        resolvConf(readText("/etc/resolv.conf"), s.network === "default" ? "private" : s.network),
+      );
+      rmSync(paths.exitFile, { force: true });
+      const settled = await Promise.allSettled(helpers);
+      for (const r of settled) if (r.status === "rejected") throw r.reason;
       const user = await resolveUserInRoot(paths.merged, s.user);
-      const hostResolv = readText("/etc/resolv.conf");
-      await Promise.all([
-        writeFile(
-          paths.hosts,
-          s.network === "host"
-            ? readText("/etc/hosts")
-            : hostsFile(s.hostname, s.network === "default" ? SLIRP_ADDRESS : undefined),
-        ),
-        writeFile(paths.hostname, `${s.hostname}\n`),
-        writeFile(paths.resolvConf, resolvConf(hostResolv, s.network === "default" ? "private" : s.network)),
-        rm(paths.exitFile, { force: true }),
-      ]);
       const spec = buildSpec({
         rootfs: paths.merged,
         args: s.args,
@@ -363,31 +384,37 @@ export class Containers {
         limits: s.limits,
         cgroupsPath: `berth-${rec.id}`,
       });
-      if (netns)
+      if (netns) {
+        const path = netnsPath(rec.id);
         spec.linux.namespaces = spec.linux.namespaces.map((n) =>
-          n.type === "network" ? { type: n.type, path: netns } : n,
+          n.type === "network" ? { type: n.type, path } : n,
         );
-      await writeFile(join(paths.bundle, "config.json"), JSON.stringify(spec));
+      }
+      writeFileSync(join(paths.bundle, "config.json"), JSON.stringify(spec));
       if (existsSync(join(this.runtime.stateRoot, rec.id))) await this.runtime.delete(rec.id, true);
-      const created = await createUnderConmon({
-        id: rec.id,
-        bundle: paths.bundle,
-        runtime: this.runtime,
-        conmon: this.opts.conmon,
-        logPath: paths.log,
-        exitDir: paths.exitDir,
-        socketDir: SOCKET_DIR,
-        pidFile: join(paths.bundle, "pid"),
-        conmonPidFile: join(paths.bundle, "conmon.pid"),
-        stdin: s.openStdin,
-        leaveStdinOpen: !s.stdinOnce,
-        tty: s.tty,
-        exitCommand:
-          hooks.exitCommand || s.restartPolicy.name !== "no" || s.autoRemove
-            ? this.opts.cleanupCommand?.(rec.id)
-            : undefined,
-      });
-      const conmonPid = Number(readText(join(paths.bundle, "conmon.pid")).trim()) || null;
+      if (attached) handoff = new Handoff(paths.handoff);
+      const [createdBy, networkBy] = await Promise.allSettled([
+        createUnderConmon({
+          id: rec.id,
+          bundle: paths.bundle,
+          runtime: this.runtime,
+          conmon: this.opts.conmon,
+          logPath: paths.log,
+          exitDir: paths.exitDir,
+          socketDir: SOCKET_DIR,
+          pidFile: join(paths.bundle, "pid"),
+          conmonPidFile: join(paths.bundle, "conmon.pid"),
+          stdin: s.openStdin,
+          leaveStdinOpen: !s.stdinOnce,
+          tty: s.tty,
+          exitCommand: handoff && cleanup ? handoffCommand(paths.handoff, cleanup) : cleanup,
+        }),
+        network,
+      ]);
+      if (createdBy.status === "rejected") throw createdBy.reason;
+      conmonPid = Number(readText(join(paths.bundle, "conmon.pid")).trim()) || null;
+      if (networkBy.status === "rejected") throw networkBy.reason;
+      const created = createdBy.value;
       const update = {
         state: "running" as const,
         pid: created.pid,
@@ -406,10 +433,25 @@ export class Containers {
       // Recorded before the process runs, so a fast exit is seen by whoever cleans up.
       this.db.write(() => this.db.update(rec.id, update));
       const running = { ...rec, ...update };
+      if (handoff) {
+        handoff.monitor.pid = update.conmonPid;
+        handoff.monitor.start = update.conmonStart;
+        this.handoffs.set(rec.id, handoff);
+      }
       await hooks.beforeRun?.(running, paths);
-      await this.runtime.start(rec.id);
+      await this.runtime.start(rec.id, { pid: created.pid, start: update.pidStart });
       return running;
     } catch (err) {
+      this.handoffs.delete(rec.id);
+      handoff?.close();
+      // Whatever came up is taken down: slirp4netns once it is known, conmon before the
+      // container (so that it runs no exit command for a container that never ran).
+      await network?.catch(() => {});
+      if (conmonPid) {
+        try {
+          process.kill(conmonPid, "SIGKILL");
+        } catch {}
+      }
       const failed = {
         ...rec,
         slirpPid: slirp?.pid ?? null,
@@ -540,7 +582,8 @@ export class Containers {
         throw new RuntimeError(
           `cannot remove container ${rec.id.slice(0, 12)}: its filesystem is still mounted`,
         );
-      await rm(paths.dir, { recursive: true, force: true });
+      // Synchronously: for a tree this small, about half the time of fs.promises.rm's round trips.
+      rmSync(paths.dir, { recursive: true, force: true });
       this.db.write(() => this.db.delete(rec.id));
       if (opts.volumes) {
         for (const m of current.settings.mounts) {
@@ -552,8 +595,33 @@ export class Containers {
       }
       return current.conmonPid ? { pid: current.conmonPid, start: current.conmonStart } : undefined;
     });
+    await this.endAttachment(rec.id);
     // conmon lives until its exit command (our cleanup, which waited for the lock) is done: moments.
-    for (let i = 0; conmon && i < 250 && isAlive(conmon.pid, conmon.start); i++) await sleep(20);
+    await waitGone(conmon);
+  }
+
+  /**
+   * The attached caller is done with the container (it followed it to its exit, then cleaned
+   * up or removed it): conmon's exit command is told it has nothing left to do — unless a
+   * restart policy or --rm still applies, or the record still says running — and conmon is
+   * waited for, so that no process of the container outlives the caller.
+   */
+  async endAttachment(id: string): Promise<void> {
+    const handoff = this.handoffs.get(id);
+    if (!handoff) return;
+    this.handoffs.delete(id);
+    const rec = this.db.get(id);
+    const settled =
+      !rec ||
+      (rec.state !== "running" &&
+        rec.state !== "restarting" &&
+        !rec.settings.autoRemove &&
+        !shouldRestart(rec));
+    if (settled) {
+      handoff.done();
+      await waitGone(handoff.monitor);
+    }
+    handoff.close();
   }
 
   rename(input: string, name: string): void {
@@ -596,10 +664,7 @@ export class Containers {
           return;
         }
         this.db.write(() => this.db.update(id, { restartCount: current.restartCount + 1 }));
-        await this.startLocked(
-          { ...current, restartCount: current.restartCount + 1 },
-          { exitCommand: true },
-        ).catch(() => {});
+        await this.startLocked({ ...current, restartCount: current.restartCount + 1 }, {}).catch(() => {});
       });
       return;
     }
@@ -615,6 +680,16 @@ export class Containers {
       if (seen.stale) await this.cleanup(rec.id).catch(() => {});
     }
   }
+}
+
+/**
+ * Waits (up to 5 s) for a process that is not our child to exit: polled, first every
+ * millisecond (conmon usually exits a few ms after its exit command), then less often.
+ */
+async function waitGone(p: { pid: number | null; start: number | null } | undefined): Promise<void> {
+  const deadline = Date.now() + 5000;
+  for (let delay = 1; p && isAlive(p.pid, p.start) && Date.now() < deadline; delay = Math.min(delay * 2, 20))
+    await sleep(delay);
 }
 
 function readText(path: string): string {

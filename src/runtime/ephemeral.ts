@@ -74,7 +74,7 @@ export async function runEphemeral(opts: EphemeralOptions): Promise<EphemeralRes
   let netns: string | undefined;
   let slirpPid: number | undefined;
   try {
-    await makeInitLayer(initDir);
+    makeInitLayer(initDir);
     await mountOverlay({
       lowers: [initDir, ...opts.lowerDirs],
       upper: opts.upperDir,
@@ -85,7 +85,9 @@ export async function runEphemeral(opts: EphemeralOptions): Promise<EphemeralRes
     const hostname = opts.hostname ?? "berth";
     if (network === "default") {
       netns = await createNetns(id);
-      slirpPid = (await startSlirp(netns, join(scratch, "slirp.sock"))).pid;
+      const slirp = startSlirp(netns, join(scratch, "slirp.sock"));
+      slirpPid = slirp.pid;
+      await slirp.ready;
     }
     await writeFile(
       join(bundle, "hosts"),

@@ -1,4 +1,4 @@
-import { mkdir, writeFile } from "node:fs/promises";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { INIT_PATH } from "./defaults.js";
 
@@ -7,13 +7,13 @@ import { INIT_PATH } from "./defaults.js";
  * points the runtime needs, so that creating them never writes to the container's layer (or to
  * a build step's) — `diff` and `commit` then show only what the process changed.
  */
-export async function makeInitLayer(dir: string, opts: { init?: boolean } = {}): Promise<void> {
+export function makeInitLayer(dir: string, opts: { init?: boolean } = {}): void {
   for (const d of ["dev/pts", "dev/shm", "dev/mqueue", "proc", "sys", "etc"])
-    await mkdir(join(dir, d), { recursive: true, mode: 0o755 });
+    mkdirSync(join(dir, d), { recursive: true, mode: 0o755 });
   for (const f of ["etc/hosts", "etc/hostname", "etc/resolv.conf"])
-    await writeFile(join(dir, f), "", { mode: 0o644 });
+    writeFileSync(join(dir, f), "", { mode: 0o644 });
   if (opts.init) {
-    await mkdir(join(dir, "sbin"), { recursive: true, mode: 0o755 });
-    await writeFile(join(dir, INIT_PATH), "", { mode: 0o755 });
+    mkdirSync(join(dir, "sbin"), { recursive: true, mode: 0o755 });
+    writeFileSync(join(dir, INIT_PATH), "", { mode: 0o755 });
   }
 }

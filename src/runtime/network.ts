@@ -2,7 +2,7 @@ import { spawn } from "node:child_process";
 import { createConnection } from "node:net";
 import type { Readable } from "node:stream";
 import { RuntimeError } from "./errors.js";
-import { execHelper } from "./exec-file.js";
+import { type Exec, execHelper } from "./exec-file.js";
 import type { PortBinding } from "./ports.js";
 
 /** Where `ip netns` keeps named network namespaces. */
@@ -22,15 +22,15 @@ export function netnsPath(id: string): string {
  * (10.0.2.100/24, gateway 10.0.2.2, DNS 10.0.2.3) and user-mode NAT to the outside, and
  * forwarding published ports from the host to it. slirp4netns runs beside conmon, not in Node.
  */
-export async function createNetns(id: string): Promise<string> {
-  const r = await execHelper("ip", ["netns", "add", netnsName(id)]);
+export async function createNetns(id: string, exec: Exec = execHelper): Promise<string> {
+  const r = await exec("ip", ["netns", "add", netnsName(id)]);
   if (r.code !== 0 && !/File exists/.test(r.stderr))
     throw new RuntimeError(`creating the network namespace: ${r.stderr.trim()}`);
   return netnsPath(id);
 }
 
-export async function deleteNetns(id: string): Promise<void> {
-  const r = await execHelper("ip", ["netns", "delete", netnsName(id)]);
+export async function deleteNetns(id: string, exec: Exec = execHelper): Promise<void> {
+  const r = await exec("ip", ["netns", "delete", netnsName(id)]);
   if (r.code !== 0 && !/No such file/.test(r.stderr))
     throw new RuntimeError(`removing the network namespace: ${r.stderr.trim()}`);
 }
@@ -39,48 +39,52 @@ export const SLIRP_ADDRESS = "10.0.2.100";
 export const SLIRP_DNS = "10.0.2.3";
 
 export interface Slirp {
-  pid: number;
+  /** Known at once (undefined when it could not be started), so that a failure can still kill it. */
+  pid: number | undefined;
+  /** Resolves once tap0 is configured; rejects when slirp4netns fails or exits first. */
+  ready: Promise<void>;
 }
 
-/** Starts slirp4netns on a namespace path and waits until tap0 is configured. */
-export function startSlirp(nsPath: string, apiSocket: string, slirp = "slirp4netns"): Promise<Slirp> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(
-      slirp,
-      [
-        "--configure",
-        "--mtu=65520",
-        "--disable-host-loopback",
-        "--netns-type=path",
-        "--api-socket",
-        apiSocket,
-        "--ready-fd",
-        "3",
-        nsPath,
-        "tap0",
-      ],
-      { detached: true, stdio: ["ignore", "ignore", "pipe", "pipe"] },
-    );
+/** Starts slirp4netns on a namespace path; `ready` says when tap0 is configured. */
+export function startSlirp(nsPath: string, apiSocket: string, slirp = "slirp4netns"): Slirp {
+  const child = spawn(
+    slirp,
+    [
+      "--configure",
+      "--mtu=65520",
+      "--disable-host-loopback",
+      "--netns-type=path",
+      "--api-socket",
+      apiSocket,
+      "--ready-fd",
+      "3",
+      nsPath,
+      "tap0",
+    ],
+    { detached: true, stdio: ["ignore", "ignore", "pipe", "pipe"] },
+  );
+  const ready = new Promise<void>((resolve, reject) => {
     let stderr = "";
     child.stderr!.on("data", (d: Buffer) => {
       stderr += d.toString();
     });
-    const ready = child.stdio[3] as Readable;
+    const readyFd = child.stdio[3] as Readable;
     let done = false;
     const finish = (err?: Error) => {
       if (done) return;
       done = true;
-      ready.destroy();
+      readyFd.destroy();
       child.stderr!.destroy();
       child.unref();
       if (err) reject(err);
-      else resolve({ pid: child.pid! });
+      else resolve();
     };
     child.on("error", (err) => finish(new RuntimeError(`cannot run slirp4netns: ${err.message}`)));
     child.on("exit", (code) => finish(new RuntimeError(`slirp4netns exited ${code}: ${stderr.trim()}`)));
-    ready.on("data", () => finish());
-    ready.on("error", () => {});
+    readyFd.on("data", () => finish());
+    readyFd.on("error", () => {});
   });
+  return { pid: child.pid, ready };
 }
 
 /** Asks slirp4netns to forward a host port; a port already in use is Docker's "port is already allocated". */

@@ -1,6 +1,6 @@
 import { readFileSync, statSync } from "node:fs";
 import { isAlive } from "../liveness.js";
-import type { ContainerPaths } from "./paths.js";
+import { ContainerPaths } from "./paths.js";
 import type { ContainerRecord, ContainerState } from "./records.js";
 
 export interface Observed {
@@ -51,4 +51,13 @@ export function observe(rec: ContainerRecord, paths: ContainerPaths): Observed {
     error: "the container's process and its monitor (conmon) are gone; its exit status is unknown",
     stale: true,
   };
+}
+
+/** A record with what is true now (see observe). */
+export interface ContainerView extends ContainerRecord {
+  observed: Observed;
+}
+
+export function viewOf(rec: ContainerRecord, root: string): ContainerView {
+  return { ...rec, observed: observe(rec, new ContainerPaths(root, rec.id)) };
 }

@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { dirname, relative } from "node:path";
 import { RuntimeError } from "./errors.js";
-import { execHelper } from "./exec-file.js";
+import { type Exec, execHelper } from "./exec-file.js";
 
 export interface OverlayDirs {
   /** Read-only layers, topmost first (the image's chain-ID diff directories). */
@@ -19,7 +19,7 @@ const MAX_OPTIONS = 4000;
  * Lower paths are passed relative to their common parent (mount runs there), as Docker's
  * overlay2 does, so that deep images fit the kernel's one-page limit on mount options.
  */
-export async function mountOverlay(dirs: OverlayDirs): Promise<void> {
+export async function mountOverlay(dirs: OverlayDirs, exec: Exec = execHelper): Promise<void> {
   if (dirs.lowers.length === 0) throw new RuntimeError("an overlay needs at least one lower directory");
   const parent = commonParent(dirs.lowers);
   const lowers = dirs.lowers.map((l) => relative(parent, l));
@@ -27,16 +27,16 @@ export async function mountOverlay(dirs: OverlayDirs): Promise<void> {
   if (indexEnabled()) options += ",index=off";
   if (options.length > MAX_OPTIONS)
     throw new RuntimeError(`too many layers to mount (${dirs.lowers.length})`);
-  const r = await execHelper("mount", ["-t", "overlay", "overlay", "-o", options, dirs.target], {
+  const r = await exec("mount", ["-t", "overlay", "overlay", "-o", options, dirs.target], {
     cwd: parent,
   });
   if (r.code !== 0) throw new RuntimeError(`error mounting the container's filesystem: ${r.stderr.trim()}`);
 }
 
 /** Unmounts a mount point if it is mounted (a no-op otherwise). */
-export async function unmount(target: string): Promise<void> {
+export async function unmount(target: string, exec: Exec = execHelper): Promise<void> {
   if (!isMounted(target)) return;
-  const r = await execHelper("umount", [target]);
+  const r = await exec("umount", [target]);
   if (r.code !== 0 && isMounted(target)) {
     // Busy (a process still has a file open there): detach it, the kernel frees it when released.
     const lazy = await execHelper("umount", ["-l", target]);

@@ -26,6 +26,10 @@ export class ContainerPaths {
   get bundle(): string {
     return join(this.dir, "bundle");
   }
+  /** The FIFO an attached starter holds open (see handoff.ts). */
+  get handoff(): string {
+    return join(this.dir, "handoff");
+  }
   get log(): string {
     return join(this.dir, "ctr.log");
   }

@@ -1,7 +1,8 @@
 import { accessSync, constants } from "node:fs";
-import { delimiter, isAbsolute, join } from "node:path";
+import { basename, delimiter, isAbsolute, join } from "node:path";
 import { RuntimeError } from "./errors.js";
-import { execHelper } from "./exec-file.js";
+import { type Exec, execHelper } from "./exec-file.js";
+import { deleteStoppedState, startThroughExecFifo } from "./runc-state.js";
 
 export interface RuntimeState {
   status: "creating" | "created" | "running" | "paused" | "stopped";
@@ -26,7 +27,10 @@ export class OciRuntime {
     return r.stdout;
   }
 
-  async start(id: string): Promise<void> {
+  /** Lets a created container's process run; with runc, through its exec FIFO (see runc-state.ts) when `init` is known. */
+  async start(id: string, init?: { pid: number; start: number | null }): Promise<void> {
+    if (init && basename(this.path) === "runc" && (await startThroughExecFifo(this.stateRoot, id, init)))
+      return;
     await this.call(["start", id]);
   }
 
@@ -43,8 +47,9 @@ export class OciRuntime {
   }
 
   /** Removes the runtime's record and the container's cgroup; `force` kills what still runs. */
-  async delete(id: string, force = false): Promise<void> {
-    const r = await execHelper(this.path, [
+  async delete(id: string, force = false, exec: Exec = execHelper): Promise<void> {
+    if (basename(this.path) === "runc" && deleteStoppedState(this.stateRoot, id)) return;
+    const r = await exec(this.path, [
       `--root=${this.stateRoot}`,
       "delete",
       ...(force ? ["--force"] : []),

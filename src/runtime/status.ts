@@ -1,4 +1,4 @@
-import type { ContainerView } from "./containers.js";
+import type { ContainerView } from "./observe.js";
 import { formatPorts } from "./ports.js";
 
 /** Docker's STATUS column: `Up 3 minutes`, `Exited (137) 5 seconds ago`, `Created`, `Restarting (1) …`. */

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import fc from "fast-check";
+import { plainTable } from "../../src/cli/format/columns.js";
 import { tabwrite } from "../../src/cli/format/tabwriter.js";
 import { goJson, renderTemplate, TemplateError } from "../../src/cli/format/template.js";
 import { ellipsis, humanDuration, humanSize, truncateId } from "../../src/cli/format/units.js";
@@ -156,6 +157,25 @@ describe("tables", () => {
     assert.equal(
       capture((o) => printRows(rows, "table {{.A}}\\t{{.A}}", "", { A: "AAA" }, o)),
       "AAA       AAA\n1         1\n2         2\n",
+    );
+  });
+
+  test("a plain table (ps without --format) prints what its default template would", () => {
+    const headers = { ID: "CONTAINER ID", Names: "NAMES", Status: "STATUS" };
+    const columns = ["ID", "Status", "Names"];
+    const template = "table {{.ID}}\t{{.Status}}\t{{.Names}}";
+    const cell = fc.string({ maxLength: 14 }).filter((s) => !/[\t\n\v\f{}]/.test(s));
+    fc.assert(
+      fc.property(fc.array(fc.record({ ID: cell, Status: cell, Names: cell }), { maxLength: 6 }), (rows) => {
+        assert.equal(
+          plainTable(columns, headers, rows),
+          capture((o) => printRows(rows, undefined, template, headers, o)),
+        );
+      }),
+    );
+    assert.equal(
+      plainTable(columns, headers, [{ ID: "0123456789ab", Status: "Up 2 seconds", Names: "名前" }]),
+      "CONTAINER ID   STATUS         NAMES\n0123456789ab   Up 2 seconds   名前\n",
     );
   });
 

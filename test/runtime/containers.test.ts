@@ -1,11 +1,13 @@
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
+import { spawn } from "node:child_process";
+import { readdirSync, readFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import Database from "better-sqlite3";
+import { BERTH_BIN } from "../client/berth.js";
 import { freePort, run } from "../helpers/processes.js";
 import {
   alive,
@@ -414,6 +416,48 @@ describe("containers on runc + conmon", () => {
     assert.match(once.stderr, /Conflicting options: --restart and --rm/);
   });
 
+  test("a foreground run cleans up itself; when its berth is killed, conmon's exit command still does", async () => {
+    // The usual case: when `run --rm` returns, conmon and its exit command are gone with the container.
+    const short = (await berthOk(root, ["run", "--rm", "busybox:1", "hostname"])).stdout.trim();
+    assert.match(short, /^[0-9a-f]{12}$/);
+    assert.deepEqual(processesNaming(short), []);
+    assert.equal((await berth(root, ["ps", "-aq", "--filter", `id=${short}`])).stdout, "");
+    // The starter killed while the container runs: once it exits, --rm still removes it, and a
+    // container without --rm is recorded as exited with its mount and network freed.
+    for (const rm of [true, false]) {
+      const name = rm ? "fg-rm" : "fg-keep";
+      const args = ["--root", root, "run", ...(rm ? ["--rm"] : []), "--name", name, "busybox:1"];
+      const starter = spawn(process.execPath, [BERTH_BIN, ...args, "sh", "-c", "sleep 1; exit 3"], {
+        stdio: "ignore",
+      });
+      await waitFor("the container to run", async () => {
+        const r = await berth(root, ["ps", "--filter", `name=${name}`, "--format", "{{.Status}}"]);
+        return /^Up /.test(r.stdout);
+      });
+      const c = await inspect(root, name);
+      const conmon = Number(readFileSync(join(root, "containers", c.Id, "bundle/conmon.pid"), "utf8"));
+      starter.kill("SIGKILL");
+      if (rm) {
+        await waitFor(
+          "the exit command to remove it",
+          async () => (await berth(root, ["inspect", name])).code === 1,
+        );
+        await waitFor("conmon to go", () => !alive(conmon));
+        assert.deepEqual(leftovers(root, c.Id, [c.State.Pid, conmon]), []);
+      } else {
+        await waitFor("conmon to go", () => !alive(conmon));
+        const after = await inspect(root, name);
+        assert.equal(after.State.Status, "exited");
+        assert.equal(after.State.ExitCode, 3);
+        assert.deepEqual(
+          leftovers(root, c.Id, [c.State.Pid, conmon]).filter((l) => l !== "directory"),
+          [],
+        );
+        await berthOk(root, ["rm", name]);
+      }
+    }
+  });
+
   test("two berth processes starting, stopping and removing at once keep the records whole", async () => {
     const names = ["p0", "p1", "p2", "p3"];
     await Promise.all(names.map((n) => berthOk(root, ["create", "--name", n, "busybox:1", "sleep", "1000"])));
@@ -439,3 +483,15 @@ describe("containers on runc + conmon", () => {
     }
   });
 });
+
+/** Processes whose command line names a container (conmon names it, and so does its exit command). */
+function processesNaming(fragment: string): string[] {
+  const out: string[] = [];
+  for (const pid of readdirSync("/proc").filter((d) => /^\d+$/.test(d))) {
+    try {
+      const cmd = readFileSync(`/proc/${pid}/cmdline`, "utf8").replace(/\0/g, " ");
+      if (cmd.includes(fragment)) out.push(`${pid} ${cmd}`);
+    } catch {}
+  }
+  return out;
+}
