@@ -14,6 +14,7 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { repoRoot } from "../test/helpers/fixtures.js";
 import { cleanup, run, runOk, startDistribution, tempDir } from "../test/helpers/processes.js";
+import { settle } from "./settle.js";
 
 const { values: args } = parseArgs({
   options: { runs: { type: "string", default: "3" }, baseline: { type: "string" } },
@@ -52,6 +53,8 @@ async function repeat(n: number, fn: () => Promise<number>): Promise<number> {
   return median(out);
 }
 
+let settled = "";
+
 /** Medians of `n` rounds in which each measure runs once, in turn. */
 async function rounds(
   n: number,
@@ -60,6 +63,7 @@ async function rounds(
   const times: Record<string, number[]> = {};
   for (let i = 0; i < n; i++) {
     for (const [name, fn] of Object.entries(measures)) {
+      settled = await settle();
       const t = await fn();
       times[name] = [...(times[name] ?? []), t];
     }
@@ -360,6 +364,7 @@ async function main(): Promise<void> {
     );
   }
   if (extraCaCerts) console.log("\n(NODE_EXTRA_CA_CERTS was set here and unset for the measured commands)");
+  if (settled) console.log(`(pulls and pushes: ${settled})`);
 }
 
 main()
