@@ -13,7 +13,7 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { fixtureDir, repoRoot } from "../test/helpers/fixtures.js";
 import { cleanup, run, runOk, tempDir } from "../test/helpers/processes.js";
-import { settle } from "./settle.js";
+import { median, settle, timed } from "./measure.js";
 
 const { values: args } = parseArgs({
   options: { runs: { type: "string", default: "3" }, files: { type: "string", default: "3000" } },
@@ -55,23 +55,6 @@ async function makeContext(dir: string): Promise<void> {
     await writeFile(join(sub, `f${i}.txt`), line.repeat(Math.ceil(size / line.length)).slice(0, size));
   }
   await writeFile(join(dir, "big.bin"), bytes(32 * 1024 * 1024, 7));
-}
-
-async function timed(
-  cmd: string,
-  argv: string[],
-  env?: NodeJS.ProcessEnv,
-): Promise<{ seconds: number; rssMB: number }> {
-  const r = await run("/usr/bin/time", ["-f", "BENCH %e %M", cmd, ...argv], { env });
-  if (r.code !== 0) throw new Error(`${cmd} ${argv.join(" ")} failed:\n${r.stdout}\n${r.stderr}`);
-  const m = /BENCH ([\d.]+) (\d+)/.exec(r.stderr)!;
-  return { seconds: Number(m[1]), rssMB: Number(m[2]) / 1024 };
-}
-
-function median(values: number[]): number {
-  const s = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
 }
 
 async function main(): Promise<void> {

@@ -14,7 +14,7 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { repoRoot } from "../test/helpers/fixtures.js";
 import { cleanup, run, runOk, startDistribution, tempDir } from "../test/helpers/processes.js";
-import { settle } from "./settle.js";
+import { median, settle, timed } from "./measure.js";
 
 const { values: args } = parseArgs({
   options: { runs: { type: "string", default: "3" }, baseline: { type: "string" } },
@@ -29,23 +29,6 @@ const baseline = args.baseline;
 const extraCaCerts = process.env.NODE_EXTRA_CA_CERTS;
 delete process.env.NODE_EXTRA_CA_CERTS;
 const berthBin = join(repoRoot(), "bin/berth.js");
-
-async function timed(
-  cmd: string,
-  argv: string[],
-  env?: NodeJS.ProcessEnv,
-): Promise<{ seconds: number; rssMB: number }> {
-  const r = await run("/usr/bin/time", ["-f", "BENCH %e %M", cmd, ...argv], { env });
-  if (r.code !== 0) throw new Error(`${cmd} ${argv.join(" ")} failed:\n${r.stdout}\n${r.stderr}`);
-  const m = /BENCH ([\d.]+) (\d+)/.exec(r.stderr)!;
-  return { seconds: Number(m[1]), rssMB: Number(m[2]) / 1024 };
-}
-
-function median(values: number[]): number {
-  const s = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
-}
 
 async function repeat(n: number, fn: () => Promise<number>): Promise<number> {
   const out: number[] = [];

@@ -25,6 +25,8 @@ import { S3Driver } from "../src/storage/s3.js";
 import { startCluster } from "../test/helpers/cluster.js";
 import { repoRoot } from "../test/helpers/fixtures.js";
 import { cleanup, freePort, run, runOk, startBerthRegistry, tempDir } from "../test/helpers/processes.js";
+import { median } from "./measure.js";
+import { type ReadTargets, readTargets } from "./read-targets.js";
 
 const { values: args } = parseArgs({
   options: {
@@ -120,28 +122,10 @@ async function main(): Promise<void> {
     }
   }
 
-  const urls: Partial<Record<Peer, { manifest: string; tags: string; blob: string }>> = {};
+  const urls: Partial<Record<Peer, ReadTargets>> = {};
   for (const peer of PEERS) {
-    const base = `http://${hosts[peer]}`;
-    const manifest = await request(`${base}/v2/${REPO}/manifests/1`, { headers: { Accept: OCI_MANIFEST } });
-    const body = Buffer.from(await manifest.body.arrayBuffer());
-    if (peer !== "replica") {
-      for (let t = 0; t < 50; t++) {
-        const res = await request(`${base}/v2/${REPO}/manifests/t${t}`, {
-          method: "PUT",
-          headers: { "Content-Type": OCI_MANIFEST },
-          body,
-        });
-        await res.body.dump();
-      }
-    }
-    const layers = (JSON.parse(body.toString()) as { layers: { digest: string; size: number }[] }).layers;
-    const biggest = layers.reduce((a, b) => (b.size > a.size ? b : a));
-    urls[peer] = {
-      manifest: `${base}/v2/${REPO}/manifests/1`,
-      tags: `${base}/v2/${REPO}/tags/list`,
-      blob: `${base}/v2/${REPO}/blobs/${biggest.digest}`,
-    };
+    // The replica shares the cluster's metadata: its tags are the cluster's.
+    urls[peer] = await readTargets(`http://${hosts[peer]}`, REPO, peer === "replica" ? 0 : 50);
   }
   const samples: Record<Peer, Record<string, number[]>> = {
     cluster: {},
@@ -285,12 +269,6 @@ async function wrkTransferMBps(url: string, connections: number): Promise<number
   const m = /Transfer\/sec:\s+([\d.]+)(KB|MB|GB)/.exec(out);
   if (!m) throw new Error(`no transfer rate in wrk output:\n${out}`);
   return Number(m[1]) * { KB: 1 / 1024, MB: 1, GB: 1024 }[m[2] as "KB" | "MB" | "GB"];
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
 function fmt(n: number): string {

@@ -14,9 +14,10 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { parseArgs } from "node:util";
-import { request } from "undici";
 import { repoRoot } from "../test/helpers/fixtures.js";
 import { cleanup, run, runOk, startBerthRegistry, startDistribution } from "../test/helpers/processes.js";
+import { median } from "./measure.js";
+import { type ReadTargets, readTargets } from "./read-targets.js";
 
 const { values: args } = parseArgs({
   options: {
@@ -67,27 +68,10 @@ async function main(): Promise<void> {
   results.berth!.pushSeconds = median(pushTimes.berth);
   results.distribution!.pushSeconds = median(pushTimes.distribution);
   const samples: Record<string, Record<string, number[]>> = { berth: {}, distribution: {} };
-  const urlsFor: Record<string, { manifest: string; tags: string; blob: string }> = {};
+  const urlsFor: Record<string, ReadTargets> = {};
   for (const which of ["berth", "distribution"] as const) {
     const peer = (results[which] as unknown as { peer: Peer }).peer;
-    const base = `http://${peer.host}`;
-    const manifest = await request(`${base}/v2/${REPO}/manifests/1`, { headers: { Accept: OCI_MANIFEST } });
-    const body = Buffer.from(await manifest.body.arrayBuffer());
-    for (let t = 0; t < 50; t++) {
-      const res = await request(`${base}/v2/${REPO}/manifests/t${t}`, {
-        method: "PUT",
-        headers: { "Content-Type": OCI_MANIFEST },
-        body,
-      });
-      await res.body.dump();
-    }
-    const layers = (JSON.parse(body.toString()) as { layers: { digest: string; size: number }[] }).layers;
-    const biggest = layers.reduce((a, b) => (b.size > a.size ? b : a));
-    urlsFor[which] = {
-      manifest: `${base}/v2/${REPO}/manifests/1`,
-      tags: `${base}/v2/${REPO}/tags/list`,
-      blob: `${base}/v2/${REPO}/blobs/${biggest.digest}`,
-    };
+    urlsFor[which] = await readTargets(`http://${peer.host}`, REPO);
   }
   const sample = (which: string, key: string, value: number) => {
     const s = samples[which]!;
@@ -167,12 +151,6 @@ async function wrkTransferMBps(url: string, connections: number): Promise<number
   if (!m) throw new Error(`no transfer rate in wrk output:\n${out}`);
   const scale = { KB: 1 / 1024, MB: 1, GB: 1024 }[m[2] as "KB" | "MB" | "GB"];
   return Number(m[1]) * scale;
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
 function fmt(n: number): string {

@@ -57,26 +57,17 @@ export function startCommand(): Command {
 }
 
 export function stopCommand(): Command {
-  return new Command("stop")
-    .description("Stop one or more running containers")
-    .argument("<containers...>", "CONTAINER")
-    .option("-t, --time <seconds>", "seconds to wait before killing the container")
-    .option("-s, --signal <signal>", "signal to send to the container")
-    .action(
-      withContext(async (ctx, names: string[], flags: { time?: string; signal?: string }) => {
-        const containers = containersOf(ctx);
-        const time = flags.time === undefined ? undefined : Number(flags.time);
-        await eachContainer(names, async (name) => {
-          await containers.stop(name, time, flags.signal);
-          process.stdout.write(`${name}\n`);
-        });
-      }),
-    );
+  return stopping("stop", "Stop one or more running containers", false);
 }
 
 export function restartCommand(): Command {
-  return new Command("restart")
-    .description("Restart one or more containers")
+  return stopping("restart", "Restart one or more containers", true);
+}
+
+/** stop and restart: the same flags, and restart starts what it stopped. */
+function stopping(name: string, description: string, startAgain: boolean): Command {
+  return new Command(name)
+    .description(description)
     .argument("<containers...>", "CONTAINER")
     .option("-t, --time <seconds>", "seconds to wait before killing the container")
     .option("-s, --signal <signal>", "signal to send to the container")
@@ -84,10 +75,10 @@ export function restartCommand(): Command {
       withContext(async (ctx, names: string[], flags: { time?: string; signal?: string }) => {
         const containers = containersOf(ctx);
         const time = flags.time === undefined ? undefined : Number(flags.time);
-        await eachContainer(names, async (name) => {
-          await containers.stop(name, time, flags.signal);
-          await containers.start(name);
-          process.stdout.write(`${name}\n`);
+        await eachContainer(names, async (id) => {
+          await containers.stop(id, time, flags.signal);
+          if (startAgain) await containers.start(id);
+          process.stdout.write(`${id}\n`);
         });
       }),
     );

@@ -1,5 +1,23 @@
 import { writeFile } from "node:fs/promises";
-import { runOk } from "../test/helpers/processes.js";
+import { run, runOk } from "../test/helpers/processes.js";
+
+/** Wall time (GNU time's %e) and peak RSS (%M) of one command, which must succeed. */
+export async function timed(
+  cmd: string,
+  argv: string[],
+  env?: NodeJS.ProcessEnv,
+): Promise<{ seconds: number; rssMB: number }> {
+  const r = await run("/usr/bin/time", ["-f", "BENCH %e %M", cmd, ...argv], { env });
+  if (r.code !== 0) throw new Error(`${cmd} ${argv.join(" ")} failed:\n${r.stdout}\n${r.stderr}`);
+  const m = /BENCH ([\d.]+) (\d+)/.exec(r.stderr)!;
+  return { seconds: Number(m[1]), rssMB: Number(m[2]) / 1024 };
+}
+
+export function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
 
 /**
  * Puts every measured command on the same footing: dirty pages written back and, as root, the
