@@ -129,6 +129,42 @@ describe("TarReader", () => {
     assert.throws(() => read(tar.subarray(0, 300)), CorruptLayerError);
     assert.equal(read(tar.subarray(0, 1536)).length, 1, "a missing end marker is tolerated");
   });
+
+  test("an oversized metadata entry is named in words, not by its type letter", () => {
+    // A header claiming a 9 MiB body, retyped as each metadata kind, its checksum recomputed by hand.
+    const retyped = (letter: string): Buffer => {
+      const h = encodeHeader({
+        name: "meta",
+        type: "file",
+        mode: 0o644,
+        uid: 0,
+        gid: 0,
+        size: 9 << 20,
+        mtime: 0,
+      });
+      h[156] = letter.charCodeAt(0);
+      h.fill(0x20, 148, 156);
+      let sum = 0;
+      for (const b of h) sum += b;
+      h.write(`${sum.toString(8).padStart(6, "0")}\0 `, 148, "latin1");
+      return h;
+    };
+    const cases: [string, string][] = [
+      ["x", "a PAX extended header"],
+      ["g", "a PAX global header"],
+      ["L", "a GNU long name entry"],
+      ["K", "a GNU long link name entry"],
+    ];
+    for (const [letter, words] of cases) {
+      assert.throws(
+        () => read(retyped(letter)),
+        (err: unknown) =>
+          err instanceof CorruptLayerError &&
+          err.message === `${words} of ${9 * 1024 * 1024} bytes is too large (at byte 0)`,
+        letter,
+      );
+    }
+  });
 });
 
 describe("encodeHeader", () => {
