@@ -40,7 +40,7 @@ import { settleHistoryTimes } from "./history.js";
 import type { Dockerfile, Instruction, Location, Stage } from "./instructions.js";
 import { Progress, type Vertex } from "./progress.js";
 import { runInContainer, type StepRunner } from "./runner.js";
-import { LayerStack, type SourceTree } from "./trees.js";
+import { LayerStack, type OpaqueMemo, type SourceTree } from "./trees.js";
 
 /**
  * The executor: builds the target stage (and only the stages it needs, each once), taking every
@@ -130,7 +130,25 @@ class Build {
   private readonly compression: Compression;
   private readonly runStep: StepRunner;
   private readonly epochMs: number | undefined;
-  private readonly opaqueCache = new Map<string, Set<string>>();
+  /** Layer directory → chain ID, for the opaque directories the cache remembers by chain ID. */
+  private readonly chainOfDir = new Map<string, string>();
+  private readonly opaqueSeen = new Map<string, Set<string>>();
+  private readonly opaqueCache: OpaqueMemo = {
+    get: (dir) => {
+      let dirs = this.opaqueSeen.get(dir);
+      const chainId = this.chainOfDir.get(dir);
+      if (!dirs && chainId) {
+        dirs = this.cache.opaqueDirs(chainId);
+        if (dirs) this.opaqueSeen.set(dir, dirs);
+      }
+      return dirs;
+    },
+    set: (dir, dirs) => {
+      this.opaqueSeen.set(dir, dirs);
+      const chainId = this.chainOfDir.get(dir);
+      if (chainId) this.cache.rememberOpaqueDirs(chainId, dirs);
+    },
+  };
   private readonly images = new Map<string, Promise<{ imageId: string; pulled: boolean }>>();
 
   constructor(private readonly req: BuildRequest) {
@@ -384,7 +402,11 @@ class Build {
   }
 
   private layerDirs(layers: BuiltLayer[]): string[] {
-    return layers.map((l) => this.req.store.layerDiffDir(l.record.chainId));
+    return layers.map((l) => {
+      const dir = this.req.store.layerDiffDir(l.record.chainId);
+      this.chainOfDir.set(dir, l.record.chainId);
+      return dir;
+    });
   }
 
   private stack(layers: BuiltLayer[]): LayerStack {

@@ -29,17 +29,23 @@ CREATE TABLE IF NOT EXISTS build_cache (
   usage_count INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS build_cache_chain ON build_cache(chain_id);
--- sha256 of build-context files, valid while device, inode, size, mtime and ctime are the same
--- (a write changes ctime, which no one can set back), so a rebuild need not read unchanged files
 -- the build cache's lasting lease (images/leases.ts): it holds every layer a row names, so that
 -- rmi and image prune, which delete what no image uses, leave the cache's layers alone
 CREATE TABLE IF NOT EXISTS build_cache_lease (
   id TEXT PRIMARY KEY
 );
+-- sha256 of build-context files, valid while device, inode, size, mtime and ctime are the same
+-- (a write changes ctime, which no one can set back), so a rebuild need not read unchanged files
 CREATE TABLE IF NOT EXISTS build_file_digests (
   path     TEXT PRIMARY KEY,
   identity TEXT NOT NULL,
   digest   TEXT NOT NULL
+);
+-- the opaque directories of an unpacked layer (a JSON array of paths), found once by walking it:
+-- what a chain ID names never changes, so they stay true for as long as the layer exists
+CREATE TABLE IF NOT EXISTS build_layer_opaque (
+  chain_id TEXT PRIMARY KEY,
+  dirs     TEXT NOT NULL
 );
 `;
 
@@ -113,10 +119,13 @@ export class BuildCache {
           | { id: string }
           | undefined
       )?.id;
-    const hasTable = db
-      .prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'build_cache_lease'")
-      .get();
-    const ready = hasTable ? lease() : undefined;
+    // Every table of the schema, so that a store made by an older Berth gets the newer ones.
+    const { tables } = db
+      .prepare(
+        "SELECT count(*) AS tables FROM sqlite_master WHERE type = 'table' AND name IN ('build_cache', 'build_cache_lease', 'build_file_digests', 'build_layer_opaque')",
+      )
+      .get() as { tables: number };
+    const ready = tables === 4 ? lease() : undefined;
     if (ready) return new BuildCache(store, db, ready);
     const id = store.db.write(() => {
       db.exec(BUILD_CACHE_SCHEMA);
@@ -149,6 +158,22 @@ export class BuildCache {
         .run(now, key),
     );
     return toEntry({ ...row, last_used: now, usage_count: row.usage_count + 1 });
+  }
+
+  /** A layer's opaque directories, as remembered by a build before (see LayerStack). */
+  opaqueDirs(chainId: string): Set<string> | undefined {
+    const row = this.db.prepare("SELECT dirs FROM build_layer_opaque WHERE chain_id = ?").get(chainId) as
+      | { dirs: string }
+      | undefined;
+    return row ? new Set(JSON.parse(row.dirs) as string[]) : undefined;
+  }
+
+  rememberOpaqueDirs(chainId: string, dirs: Set<string>): void {
+    this.store.db.write(() =>
+      this.db
+        .prepare("INSERT OR REPLACE INTO build_layer_opaque (chain_id, dirs) VALUES (?, ?)")
+        .run(chainId, JSON.stringify([...dirs])),
+    );
   }
 
   /** The remembered digests of context files (see hashPlan). */
@@ -237,6 +262,11 @@ export class BuildCache {
       return rows.map(toEntry);
     });
     const { reclaimed } = await collectGarbage(this.store);
+    this.store.db.write(() =>
+      this.db
+        .prepare("DELETE FROM build_layer_opaque WHERE chain_id NOT IN (SELECT chain_id FROM layers)")
+        .run(),
+    );
     return { removed, reclaimed };
   }
 

@@ -1,5 +1,5 @@
 import { readdirSync, readlinkSync, type Stats } from "node:fs";
-import { join } from "node:path";
+import { resolve } from "node:path";
 import { lstatOrUndefined, xattrsOf } from "../layer/special-files.js";
 import { compareStrings } from "../layer/tar.js";
 import {
@@ -36,15 +36,18 @@ export type IgnoreMatcher = (rel: string) => boolean;
  * matched, hashed, copied): stats are kept, as the context does not change while it is built.
  */
 export class DirectoryTree implements SourceTree {
+  readonly root: string;
   private readonly visibility = new Map<string, boolean>();
   private readonly stats = new Map<string, Stats | undefined>();
 
   constructor(
-    readonly root: string,
+    root: string,
     private readonly ignored?: IgnoreMatcher,
     /** Whether an ignored directory may still hold included files (the patterns have `!` rules). */
     private readonly hasExceptions = false,
-  ) {}
+  ) {
+    this.root = resolve(root);
+  }
 
   private visible(rel: string, st: Stats): boolean {
     if (rel === "" || !this.ignored) return true;
@@ -58,13 +61,13 @@ export class DirectoryTree implements SourceTree {
 
   private stat(rel: string): Stats | undefined {
     if (this.stats.has(rel)) return this.stats.get(rel);
-    const st = lstatOrUndefined(rel === "" ? this.root : join(this.root, rel));
+    const st = lstatOrUndefined(under(this.root, rel));
     this.stats.set(rel, st);
     return st;
   }
 
   private includesSomething(rel: string): boolean {
-    for (const name of readdirSync(join(this.root, rel))) {
+    for (const name of readdirSync(under(this.root, rel))) {
       const child = `${rel}/${name}`;
       const st = this.stat(child);
       if (st && this.visible(child, st)) return true;
@@ -78,13 +81,11 @@ export class DirectoryTree implements SourceTree {
     // Every ancestor must be visible too (an excluded directory hides what is under it).
     const slash = rel.lastIndexOf("/");
     if (slash > 0 && !this.entry(rel.slice(0, slash))) return undefined;
-    return this.visible(rel, stat)
-      ? { stat, host: rel === "" ? this.root : join(this.root, rel) }
-      : undefined;
+    return this.visible(rel, stat) ? { stat, host: under(this.root, rel) } : undefined;
   }
 
   list(rel: string): string[] {
-    const dir = rel === "" ? this.root : join(this.root, rel);
+    const dir = under(this.root, rel);
     const out: string[] = [];
     for (const name of readdirSync(dir).sort(compareStrings)) {
       const child = rel === "" ? name : `${rel}/${name}`;
@@ -93,6 +94,12 @@ export class DirectoryTree implements SourceTree {
     }
     return out;
   }
+}
+
+/** Each layer directory's opaque directories, once found: reading them takes a walk of the whole layer. */
+export interface OpaqueMemo {
+  get(layer: string): Set<string> | undefined;
+  set(layer: string, dirs: Set<string>): void;
 }
 
 type Probe =
@@ -106,10 +113,10 @@ type Probe =
  * `.wh..wh..opq`) hides everything below it.
  */
 export class LayerStack implements SourceTree {
-  /** `opaque` may be shared between stacks over the same layers: it caches each layer's opaque directories. */
+  /** `opaque` may be shared between stacks over the same layers, and kept between builds (a Map will do). */
   constructor(
     readonly dirs: string[],
-    private readonly opaque = new Map<string, Set<string>>(),
+    private readonly opaque: OpaqueMemo = new Map<string, Set<string>>(),
   ) {}
 
   private opaqueDirs(layer: string): Set<string> {
@@ -123,7 +130,10 @@ export class LayerStack implements SourceTree {
   }
 
   private isOpaque(layer: string, rel: string): boolean {
-    return this.opaqueDirs(layer).has(rel) || lstatOrUndefined(join(layer, rel, OPAQUE_MARKER)) !== undefined;
+    return (
+      this.opaqueDirs(layer).has(rel) ||
+      lstatOrUndefined(`${under(layer, rel)}/${OPAQUE_MARKER}`) !== undefined
+    );
   }
 
   private probe(layer: string, parts: string[]): Probe {
@@ -137,11 +147,12 @@ export class LayerStack implements SourceTree {
     for (let k = 0; k < parts.length; k++) {
       const parent = parts.slice(0, k).join("/");
       const prefix = parts.slice(0, k + 1).join("/");
-      if (lstatOrUndefined(join(layer, parent, `${WHITEOUT_PREFIX}${parts[k]}`))) return { state: "blocked" };
-      const stat = lstatOrUndefined(join(layer, prefix));
+      if (lstatOrUndefined(`${under(layer, parent)}/${WHITEOUT_PREFIX}${parts[k]}`))
+        return { state: "blocked" };
+      const stat = lstatOrUndefined(`${layer}/${prefix}`);
       if (!stat) return { state: "absent", opaqueAbove };
       if (isWhiteoutDevice(stat)) return { state: "blocked" };
-      if (k === parts.length - 1) return { state: "found", stat, host: join(layer, prefix), opaqueAbove };
+      if (k === parts.length - 1) return { state: "found", stat, host: `${layer}/${prefix}`, opaqueAbove };
       if (!stat.isDirectory()) return { state: "blocked" };
       if (this.isOpaque(layer, prefix)) opaqueAbove = true;
     }
@@ -178,7 +189,7 @@ export class LayerStack implements SourceTree {
           whiteouts.push(name.slice(WHITEOUT_PREFIX.length));
           continue;
         }
-        const st = lstatOrUndefined(join(p.host, name));
+        const st = lstatOrUndefined(`${p.host}/${name}`);
         if (!st) continue;
         if (isWhiteoutDevice(st)) whiteouts.push(name);
         else if (!hidden.has(name)) names.add(name);
@@ -188,6 +199,14 @@ export class LayerStack implements SourceTree {
     }
     return [...names].sort(compareStrings);
   }
+}
+
+/**
+ * A clean relative path ("" for the root) under a clean absolute directory: path.join would
+ * normalise again what is already normal, thousands of times per COPY.
+ */
+function under(base: string, rel: string): string {
+  return rel === "" ? base : `${base}/${rel}`;
 }
 
 /** Reads a symlink's target through the tree's host path. */

@@ -1,8 +1,16 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
+import fc from "fast-check";
 import { extract, type Header } from "tar-stream";
 import { CorruptLayerError } from "../../src/layer/errors.js";
-import { END_OF_ARCHIVE, encodeHeader, padding, type TarEntry, TarReader } from "../../src/layer/tar.js";
+import {
+  compareStrings,
+  END_OF_ARCHIVE,
+  encodeHeader,
+  padding,
+  type TarEntry,
+  TarReader,
+} from "../../src/layer/tar.js";
 import { makeTar } from "./fixtures.js";
 
 interface Read {
@@ -248,5 +256,25 @@ describe("encodeHeader", () => {
     assert.equal(pax["SCHILY.xattr.user.k"], "v");
     assert.equal(pax.uid, String(0o7777777 + 10));
     assert.deepEqual([headers[4]?.devmajor, headers[4]?.devminor], [10, 200]);
+  });
+});
+
+describe("compareStrings", () => {
+  test("orders as the UTF-8 bytes do, for any characters (tar and layer order)", () => {
+    // Characters above U+FFFF and U+E000-U+FFFF are where UTF-16 order and byte order differ.
+    const char = fc.oneof(
+      fc.constantFrom("a", "b", "/", ".", "\u00fc", "\uffff", "\ue000", "\u{1f600}", "\u{10000}", "\ud7ff"),
+      fc.string({ unit: "binary", minLength: 1, maxLength: 1 }),
+    );
+    const name = fc.array(char, { maxLength: 8 }).map((cs) => cs.join(""));
+    fc.assert(
+      fc.property(name, name, (a, b) => {
+        const expected = Math.sign(Buffer.compare(Buffer.from(a, "utf8"), Buffer.from(b, "utf8")));
+        assert.equal(Math.sign(compareStrings(a, b)), expected);
+        assert.equal(Math.sign(compareStrings(b, a)), -expected || 0);
+      }),
+      { numRuns: 5000 },
+    );
+    assert.ok(compareStrings("\uffff", "\u{10000}") < 0, "U+FFFF sorts before U+10000, unlike UTF-16 order");
   });
 });
