@@ -21,7 +21,7 @@ export interface SourceTree {
   /** The entry itself (a symlink is not followed), and the host file that holds it. */
   entry(rel: string): TreeEntry | undefined;
   /** Names in a directory, sorted, without hidden or excluded ones. */
-  list(rel: string): string[];
+  list(rel: string): readonly string[];
 }
 
 export interface TreeEntry {
@@ -33,12 +33,14 @@ export type IgnoreMatcher = (rel: string) => boolean;
 
 /**
  * A directory, with .dockerignore's exclusions. Its files are read many times in a build (sized,
- * matched, hashed, copied): stats are kept, as the context does not change while it is built.
+ * matched, hashed, copied): stats and listings are kept, as the context does not change while it
+ * is built.
  */
 export class DirectoryTree implements SourceTree {
   readonly root: string;
   private readonly visibility = new Map<string, boolean>();
   private readonly stats = new Map<string, Stats | undefined>();
+  private readonly listings = new Map<string, string[]>();
 
   constructor(
     root: string,
@@ -84,14 +86,16 @@ export class DirectoryTree implements SourceTree {
     return this.visible(rel, stat) ? { stat, host: under(this.root, rel) } : undefined;
   }
 
-  list(rel: string): string[] {
-    const dir = under(this.root, rel);
+  list(rel: string): readonly string[] {
+    const known = this.listings.get(rel);
+    if (known) return known;
     const out: string[] = [];
-    for (const name of readdirSync(dir).sort(compareStrings)) {
+    for (const name of readdirSync(under(this.root, rel)).sort(compareStrings)) {
       const child = rel === "" ? name : `${rel}/${name}`;
       const st = this.stat(child);
       if (st && this.visible(child, st)) out.push(name);
     }
+    this.listings.set(rel, out);
     return out;
   }
 }
