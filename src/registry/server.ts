@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Logger } from "pino";
+import { matchRoute, type RouteMatch } from "../oci/distribution-routes.js";
 import { validateRepositoryName } from "../oci/reference.js";
 import type { StorageDriver } from "../storage/driver.js";
 import { type AuthServices, authorize, OPEN_GRANT } from "./authorize.js";
@@ -19,7 +20,6 @@ import { cancelUpload, finishUpload, patchUpload, startUpload, uploadStatus } fr
 import { type Context, type RegistryOptions, sendError, sendJson } from "./http.js";
 import { Listener } from "./listener.js";
 import type { RegistryMetadata } from "./metadata/metadata.js";
-import { matchRoute, type RouteMatch } from "./routes.js";
 import { createServices, type RegistryServices } from "./services/registry-services.js";
 import type { TlsCredentials } from "./tls-config.js";
 

@@ -3,7 +3,7 @@ import { createHash } from "node:crypto";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { after, before, describe, test } from "node:test";
-import { Agent, alone, redirect } from "../../src/remote/undici-agent.js";
+import { Agent, alone, redirect } from "../../../src/remote/transport/undici-agent.js";
 
 describe("undici's Agent loaded alone", () => {
   let server: Server;
@@ -31,7 +31,7 @@ describe("undici's Agent loaded alone", () => {
   after(() => new Promise<void>((resolve) => server.close(() => resolve())));
 
   test("comes from undici 7's files, not the whole package (which costs ~100 ms a start)", () => {
-    assert.equal(alone, true, "undici's layout changed: update src/remote/undici-agent.ts");
+    assert.equal(alone, true, "undici's layout changed: update src/remote/transport/undici-agent.ts");
   });
 
   test("requests, follows redirects and sends an async iterable body", async () => {

@@ -6,7 +6,7 @@ import {
   isTransientStatus,
   parseRetryAfter,
   retryDelay,
-} from "../../src/remote/retry.js";
+} from "../../../src/remote/transport/retry-policy.js";
 
 describe("which failures are worth a retry", () => {
   // [status, retry?]: "try later" answers, not refusals (RFC 9110 and the distribution spec).
