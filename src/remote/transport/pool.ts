@@ -8,7 +8,7 @@ import { Agent, redirect } from "./undici-agent.js";
  * elsewhere; undici drops the Authorization header when a redirect leaves the origin).
  */
 const AGENT_OPTIONS = { connections: 16, keepAliveTimeout: 30_000, pipelining: 1 };
-const MAX_REDIRECTIONS = 5;
+export const MAX_REDIRECTIONS = 5;
 
 let shared: Dispatcher | undefined;
 

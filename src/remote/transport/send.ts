@@ -1,7 +1,7 @@
 import type { Dispatcher } from "undici";
 import { NetworkError, RemoteError } from "../errors.js";
 import type { Endpoint } from "./endpoint.js";
-import type { ConnectionPool } from "./pool.js";
+import { type ConnectionPool, MAX_REDIRECTIONS } from "./pool.js";
 import type { Send } from "./request.js";
 
 export interface SendOptions {
@@ -27,8 +27,9 @@ export function sendOnPool(endpoint: Endpoint, pool: ConnectionPool, options: Se
   return async (req) => {
     const url = new URL(req.path, endpoint.baseUrl);
     const headers: Record<string, string> = { "User-Agent": options.userAgent, ...req.headers };
+    let res: Dispatcher.ResponseData;
     try {
-      return await pool.for(url.origin).request({
+      res = await pool.for(url.origin).request({
         origin: url.origin,
         path: url.pathname + url.search,
         method: req.method,
@@ -41,15 +42,33 @@ export function sendOnPool(endpoint: Endpoint, pool: ConnectionPool, options: Se
       if (err instanceof RemoteError) throw err;
       throw new NetworkError(url.toString(), inWords(err, options));
     }
+    // The pool follows redirects (of requests whose body can be sent again): one that comes back is one too many.
+    const location = res.headers.location;
+    const replayable =
+      req.body === undefined || typeof req.body === "string" || req.body instanceof Uint8Array;
+    if (REDIRECTS.has(res.statusCode) && location && replayable) {
+      await res.body.dump();
+      throw new RemoteError(
+        res.statusCode,
+        "TOO_MANY_REDIRECTS",
+        `${url}: more than ${MAX_REDIRECTIONS} redirects (the last to ${String(location).slice(0, 200)})`,
+      );
+    }
+    return res;
   };
 }
 
-/** undici's "Headers Timeout Error" said as what happened, its code kept for the retry decision. */
+const REDIRECTS = new Set([301, 302, 303, 307, 308]);
+
+/** undici's words for a silent server and a redirect loop said as what happened, the code kept for the retry decision. */
 function inWords(err: unknown, options: SendOptions): unknown {
-  const code = (err as { code?: unknown })?.code;
-  if (code !== "UND_ERR_HEADERS_TIMEOUT") return err;
-  const seconds = options.headersTimeoutMs / 1000;
-  return Object.assign(new Error(`no answer within ${seconds} s`), { code, cause: err });
+  const { code, message } = (err ?? {}) as { code?: unknown; message?: unknown };
+  let words: string | undefined;
+  if (code === "UND_ERR_HEADERS_TIMEOUT") words = `no answer within ${options.headersTimeoutMs / 1000} s`;
+  else if (typeof message === "string" && message.startsWith("Redirect loop detected")) {
+    words = "a redirect loop: the server sends the request back where it came from";
+  }
+  return words ? Object.assign(new Error(words), { code, cause: err }) : err;
 }
 
 /**
