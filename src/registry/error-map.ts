@@ -3,7 +3,7 @@ import {
   BackendUnavailableError,
   BlobUnknownError,
   BodyIncompleteError,
-  DigestMismatchError,
+  DigestInvalidError,
   ManifestBlobUnknownError,
   ManifestInvalidError,
   ManifestUnknownError,
@@ -34,7 +34,7 @@ export function toRegistryError(err: unknown): RegistryError {
     return new RegistryError("MANIFEST_BLOB_UNKNOWN", err.message, { digest: err.digest });
   }
   if (err instanceof ManifestInvalidError) return new RegistryError("MANIFEST_INVALID", err.message);
-  if (err instanceof DigestMismatchError) {
+  if (err instanceof DigestInvalidError) {
     return new RegistryError("DIGEST_INVALID", err.message, { expected: err.expected, actual: err.actual });
   }
   if (err instanceof UploadUnknownError) {

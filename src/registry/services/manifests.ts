@@ -1,7 +1,7 @@
 import type { Descriptor } from "../../oci/descriptor.js";
 import { Digest, digestOf } from "../../oci/digest.js";
 import { type ParsedManifest, parseManifest } from "../../oci/manifest.js";
-import { DigestMismatchError, ManifestInvalidError, ManifestUnknownError } from "../domain-errors.js";
+import { DigestInvalidError, ManifestInvalidError, ManifestUnknownError } from "../domain-errors.js";
 import type { RegistryMetadata, RevisionRecord } from "../metadata/metadata.js";
 import type { BlobService } from "./blobs.js";
 import { type CachedManifest, ManifestCache } from "./manifest-cache.js";
@@ -62,7 +62,7 @@ export class ManifestService {
       digest = reference.digest;
       const actual = digestOf(bytes, digest.algorithm);
       if (!actual.equals(digest)) {
-        throw new DigestMismatchError(
+        throw new DigestInvalidError(
           "manifest digest did not match the content",
           digest.toString(),
           actual.toString(),

@@ -5,7 +5,7 @@ import { deleteIfExists, statOrUndefined } from "../../storage/absent.js";
 import type { FileWriter, StorageDriver } from "../../storage/driver.js";
 import {
   BodyIncompleteError,
-  DigestMismatchError,
+  DigestInvalidError,
   UploadRangeError,
   UploadSizeError,
   UploadUnknownError,
@@ -136,7 +136,7 @@ export class UploadService {
           : await this.rehash(path, digest.algorithm);
       if (!actual.equals(digest)) {
         await this.discard(repository, uuid);
-        throw new DigestMismatchError(
+        throw new DigestInvalidError(
           "provided digest did not match uploaded content",
           digest.toString(),
           actual.toString(),
