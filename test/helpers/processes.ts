@@ -1,5 +1,6 @@
 import { type ChildProcess, type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { get as httpsGet } from "node:https";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -163,7 +164,9 @@ export async function startBerthRegistry(
 }
 
 /** Starts Debian's docker-registry (CNCF distribution) on a free loopback port. */
-export async function startDistribution(opts: { root?: string; extraConfig?: string } = {}): Promise<Server> {
+export async function startDistribution(
+  opts: { root?: string; extraConfig?: string; tls?: { certificate: string; key: string } } = {},
+): Promise<Server> {
   const root = opts.root ?? (await tempDir("distribution-"));
   const port = await freePort();
   const host = `127.0.0.1:${port}`;
@@ -180,6 +183,7 @@ export async function startDistribution(opts: { root?: string; extraConfig?: str
     "    enabled: true",
     "http:",
     `  addr: ${host}`,
+    ...(opts.tls ? ["  tls:", `    certificate: ${opts.tls.certificate}`, `    key: ${opts.tls.key}`] : []),
     opts.extraConfig ?? "",
   ].join("\n");
   const file = join(await tempDir("distribution-config-"), "config.yml");
@@ -189,9 +193,10 @@ export async function startDistribution(opts: { root?: string; extraConfig?: str
   const deadline = Date.now() + 15_000;
   while (Date.now() < deadline) {
     try {
-      const res = await fetch(`http://${host}/v2/`);
-      await res.arrayBuffer();
-      if (res.status === 200 || res.status === 401) return serverHandle(proc, host, root, t);
+      const status = opts.tls
+        ? await httpsStatus(`https://${host}/v2/`)
+        : await httpStatus(`http://${host}/v2/`);
+      if (status === 200 || status === 401) return serverHandle(proc, host, root, t);
     } catch {
       // not listening yet
     }
@@ -200,6 +205,22 @@ export async function startDistribution(opts: { root?: string; extraConfig?: str
   }
   proc.kill("SIGKILL");
   throw new Error(`docker-registry did not start:\n${t.logs()}`);
+}
+
+async function httpStatus(url: string): Promise<number> {
+  const res = await fetch(url);
+  await res.arrayBuffer();
+  return res.status;
+}
+
+/** The status of a GET over HTTPS to a test server whose certificate nobody trusts. */
+function httpsStatus(url: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    httpsGet(url, { rejectUnauthorized: false }, (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    }).on("error", reject);
+  });
 }
 
 /** skopeo with the policy and TLS settings a loopback test registry needs. */
