@@ -6,7 +6,7 @@ import { Endpoint } from "./endpoint.js";
 import { login } from "./login.js";
 import { type PingResult, pingEndpoint, withPing } from "./ping.js";
 import { ConnectionPool } from "./pool.js";
-import { compose, type Response, type Send, type TransportRequest } from "./request.js";
+import { compose, type Send, type TransportRequest, type TransportResponse } from "./request.js";
 import { withRetries } from "./retry.js";
 import { DEFAULT_RETRY, type RetryPolicy } from "./retry-policy.js";
 import { DEFAULT_SEND_OPTIONS, sendOnPool } from "./send.js";
@@ -86,12 +86,12 @@ export class RegistryClient {
     return this.endpoint.baseUrl;
   }
 
-  request(req: TransportRequest): Promise<Response> {
+  request(req: TransportRequest): Promise<TransportResponse> {
     return this.send(req);
   }
 
   /** Reads a whole small response body, turning error statuses into RemoteError. */
-  async json<T>(req: TransportRequest, what: string): Promise<{ value: T; res: Response }> {
+  async json<T>(req: TransportRequest, what: string): Promise<{ value: T; res: TransportResponse }> {
     const res = await this.request(req);
     const text = await res.body.text();
     if (res.statusCode >= 400) throw await RemoteError.fromResponse(res.statusCode, text, what);

@@ -25,10 +25,10 @@ export interface TransportRequest {
   retry?: boolean;
 }
 
-export type Response = Dispatcher.ResponseData;
+export type TransportResponse = Dispatcher.ResponseData;
 
 /** Sends a request and resolves with the answer's head (its body still to be read). */
-export type Send = (req: TransportRequest) => Promise<Response>;
+export type Send = (req: TransportRequest) => Promise<TransportResponse>;
 
 /**
  * One concern of a client (authentication, retries, …) wrapped around the next, as

@@ -1,7 +1,12 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { Endpoint, isLoopbackRegistry } from "../../../src/remote/transport/endpoint.js";
-import { compose, type Layer, type Response, scopeStrings } from "../../../src/remote/transport/request.js";
+import {
+  compose,
+  type Layer,
+  scopeStrings,
+  type TransportResponse,
+} from "../../../src/remote/transport/request.js";
 
 describe("where a registry is reached", () => {
   // [registry, insecure?, the base URLs tried in order]
@@ -60,7 +65,7 @@ describe("layers", () => {
       };
     const base = async (req: { headers?: Record<string, string> }) => {
       order.push(`base sees ${req.headers?.trail}`);
-      return { statusCode: 204 } as Response;
+      return { statusCode: 204 } as TransportResponse;
     };
     const send = compose(base, tagging("a"), tagging("b"), tagging("c"));
     assert.equal((await send({ method: "GET", path: "/" })).statusCode, 204);
