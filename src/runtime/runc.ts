@@ -59,7 +59,12 @@ export class Runc implements OciRuntime {
     return r.stdout;
   }
 
-  create(opts: CreateOptions): Promise<CreatedContainer> {
+  async create(opts: CreateOptions): Promise<CreatedContainer> {
+    // Said here: runc's own words ("chdir …: no such file or directory") read as a missing command.
+    if (!existsSync(join(opts.bundle, "config.json")))
+      throw new RuntimeError(
+        `cannot create container ${opts.id}: the bundle ${opts.bundle} has no config.json`,
+      );
     return createUnderConmon(this, opts, this.opts.conmon);
   }
 
