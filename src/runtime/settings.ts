@@ -20,7 +20,8 @@ export interface MountSetting {
 
 /**
  * Everything `create` decided about a container, kept as JSON in its record: the process (from
- * the image config and the flags), the host settings, and what inspect reports.
+ * the image config and the flags), the host settings, and what inspect reports. Records outlive
+ * versions of Berth: a field added later is optional here (a record made before has none).
  */
 export interface ContainerSettings {
   hostname: string;
