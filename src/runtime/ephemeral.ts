@@ -47,6 +47,8 @@ export interface EphemeralOptions {
 }
 
 export interface EphemeralResult {
+  /** The sandbox's name: its cgroup and network namespace were berth-ID. */
+  id: string;
   exitCode: number;
   /** Collected output (empty when a stream was given for it). */
   stdout: Buffer;
@@ -125,7 +127,7 @@ export async function runEphemeral(opts: EphemeralOptions): Promise<EphemeralRes
       },
     });
     const exitCode = await waitSandbox(proc, paths);
-    return { exitCode, stdout: Buffer.concat(collected.stdout), stderr: Buffer.concat(collected.stderr) };
+    return { id, exitCode, stdout: Buffer.concat(collected.stdout), stderr: Buffer.concat(collected.stderr) };
   } finally {
     // A start that failed released what it had made.
     if (proc) await releaseSandbox(runtime, id, paths, proc.slirp);
