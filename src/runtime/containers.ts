@@ -149,4 +149,3 @@ export class Containers {
   }
 }
 
-export { shouldRestart } from "./cleanup.js";
