@@ -148,4 +148,3 @@ export class Containers {
     return sweepContainers(this);
   }
 }
-
