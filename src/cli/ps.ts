@@ -5,7 +5,7 @@ import type { ImageDb } from "../images/db.js";
 import { type ContainerView, viewOf } from "../runtime/observe.js";
 import { ContainerPaths } from "../runtime/paths.js";
 import { ContainerDb } from "../runtime/records.js";
-import { commandText, portsText, statusText } from "../runtime/status.js";
+import { commandText, imageText, portsText, statusText } from "../runtime/status.js";
 import { Command } from "./commander.js";
 import { withContext } from "./context.js";
 import { plainTable } from "./format/columns.js";
@@ -66,7 +66,7 @@ export function psCommand(name = "ps"): Command {
             .join(",");
           rows.push({
             ID: id(c.id),
-            Image: c.image,
+            Image: imageText(c, ctx.store.db, flags.trunc),
             Command: JSON.stringify(flags.trunc ? ellipsis(command, 20) : command),
             CreatedAt: goTime(new Date(c.created)),
             RunningFor: timeAgo(new Date(c.created), now),
