@@ -1,7 +1,12 @@
 import { spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { readFileSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import type { Containers } from "./containers.js";
+import { DEFAULT_PATH } from "./defaults.js";
 import { ContainerConflictError } from "./errors.js";
 import { observe } from "./observe.js";
+import type { RuntimeSpec } from "./oci-spec.js";
 import { resolveUserInRoot } from "./process-user.js";
 import { runtimeMessage } from "./runc.js";
 import { mergeEnv } from "./spec.js";
@@ -32,14 +37,27 @@ export async function execInContainer(
   if (observe(rec, paths).state !== "running")
     throw new ContainerConflictError(`container ${rec.id} is not running`);
   const user = await resolveUserInRoot(paths.merged, req.user ?? rec.settings.user);
-  const args = [`--root=${containers.runtime.stateRoot}`, "exec", "--user", `${user.uid}:${user.gid}`];
-  for (const g of user.additionalGids) args.push("--additional-gids", String(g));
-  args.push("--cwd", req.workdir ?? (rec.settings.workingDir || "/"));
-  for (const e of mergeEnv(rec.settings.env, req.env ?? [])) args.push("--env", e);
-  if (req.tty) args.push("--tty");
+  // Docker's exec environment: PATH, HOSTNAME and (for -t) TERM=xterm, then the container's
+  // Config.Env, then -e (moby's CreateDaemonEnvironment for the exec's own tty).
+  const base = [DEFAULT_PATH, `HOSTNAME=${rec.settings.hostname}`, ...(req.tty ? ["TERM=xterm"] : [])];
+  // The whole process is given as a file: runc's --user/--additional-gids flags would add the
+  // exec user's groups to those of the container's process (root's) instead of replacing them.
+  const container = JSON.parse(readFileSync(join(paths.bundle, "config.json"), "utf8")) as RuntimeSpec;
+  const processSpec: RuntimeSpec["process"] = {
+    ...container.process,
+    terminal: req.tty ?? false,
+    user: { uid: user.uid, gid: user.gid, additionalGids: user.additionalGids },
+    args: req.args,
+    env: mergeEnv(mergeEnv(base, rec.settings.given?.env ?? rec.settings.env), req.env ?? []),
+    cwd: req.workdir ?? (rec.settings.workingDir || "/"),
+  };
+  const processFile = join(paths.bundle, `exec-${randomBytes(6).toString("hex")}.json`);
+  writeFileSync(processFile, JSON.stringify(processSpec));
+  const args = [`--root=${containers.runtime.stateRoot}`, "exec", "--process", processFile];
   if (req.detach) args.push("--detach");
-  args.push(rec.id, ...req.args);
-  return new Promise((resolve, reject) => {
+  args.push(rec.id);
+  const removeProcessFile = () => rmSync(processFile, { force: true });
+  return new Promise<number>((resolve, reject) => {
     const child = spawn(containers.runtime.path, args, {
       stdio: [req.interactive || req.tty ? "inherit" : "ignore", "inherit", "pipe"],
     });
@@ -55,7 +73,7 @@ export async function execInContainer(
       if (stderr) reject(startFailure(runtimeMessage(stderr).replace(/^exec failed: /, ""), "exec"));
       else resolve(code ?? 128 + (signal ? 15 : 0));
     });
-  });
+  }).finally(removeProcessFile);
 }
 
 /** `top`: the host's `ps -ef` rows of the container's processes. */
