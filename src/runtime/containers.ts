@@ -33,9 +33,16 @@ import type { PortBinding } from "./ports.js";
 import { resolveUserInRoot } from "./process-user.js";
 import { ContainerDb, type ContainerRecord } from "./records.js";
 import { OciRuntime } from "./runc.js";
-import type { ContainerSettings, MountSetting, RestartPolicy } from "./settings.js";
+import type { Attach, ContainerSettings, MountSetting, RestartPolicy } from "./settings.js";
 import { parseSignal } from "./signals.js";
-import { buildSpec, containerCommand, containerEnv, type Limits, type ProcessFlags } from "./spec.js";
+import {
+  buildSpec,
+  configEnv,
+  containerCommand,
+  containerEnv,
+  type Limits,
+  type ProcessFlags,
+} from "./spec.js";
 
 export interface RuntimeOptions {
   /** The OCI runtime: a path or a name on PATH (the client config's `runtime`, default runc). */
@@ -68,6 +75,8 @@ export interface CreateRequest {
   platform?: string;
   stopSignal?: string;
   stopTimeout?: number;
+  /** The streams the caller attaches (inspect's Config.Attach*); default stdout and stderr, stdin with openStdin. */
+  attach?: Attach;
 }
 
 export interface StartHooks {
@@ -172,6 +181,12 @@ export class Containers {
       restartPolicy: req.restartPolicy ?? { name: "no", maximumRetryCount: 0 },
       autoRemove: req.autoRemove ?? false,
       platform: `${config.os}/${config.architecture}${config.variant ? `/${config.variant}` : ""}`,
+      given: {
+        env: configEnv(image, req.process),
+        ...((req.stopSignal ?? image.StopSignal) ? { stopSignal: req.stopSignal ?? image.StopSignal } : {}),
+        ...(req.stopTimeout !== undefined ? { stopTimeout: req.stopTimeout } : {}),
+        attach: req.attach ?? { stdin: req.openStdin ?? false, stdout: true, stderr: true },
+      },
     };
     parseSignal(settings.stopSignal);
     if (settings.workingDir && !settings.workingDir.startsWith("/"))
@@ -241,13 +256,26 @@ export class Containers {
             );
           await mkdir(m.source, { recursive: true });
         }
-        out.push({ type: "bind", source: m.source, destination: m.destination, readOnly: m.readOnly });
+        out.push({
+          type: "bind",
+          source: m.source,
+          destination: m.destination,
+          readOnly: m.readOnly,
+          ...given(m),
+        });
       } else {
         const name = m.source || randomBytes(32).toString("hex");
         const dir = join(volumesDir(this.store.root), name, "_data");
         await mkdir(dir, { recursive: true });
         this.db.write(() => this.db.addVolume(name));
-        out.push({ type: "volume", name, source: dir, destination: m.destination, readOnly: m.readOnly });
+        out.push({
+          type: "volume",
+          name,
+          source: dir,
+          destination: m.destination,
+          readOnly: m.readOnly,
+          ...given(m),
+        });
       }
     }
     return out;
@@ -426,7 +454,7 @@ export class Containers {
         exitCode: 0,
         error: "",
         startedAt: new Date().toISOString(),
-        finishedAt: null,
+        // FinishedAt keeps the end of the previous run while this one lasts, as Docker's does.
         stoppedByUser: false,
         settings: { ...s, ports },
       };
@@ -680,6 +708,11 @@ export class Containers {
       if (seen.stale) await this.cleanup(rec.id).catch(() => {});
     }
   }
+}
+
+/** How a mount was asked for, kept for inspect. */
+function given(m: MountRequest): Pick<MountSetting, "flag" | "spec"> {
+  return { ...(m.flag ? { flag: m.flag } : {}), ...(m.spec ? { spec: m.spec } : {}) };
 }
 
 /**
