@@ -84,7 +84,8 @@ describe("containers on runc + conmon", () => {
       "-c",
       "id; pwd; echo $X",
     ]);
-    assert.equal(u.stdout, "uid=1000(app) gid=1000(app)\n/tmp/made\n1\n");
+    // Docker sets the gid as a group too: id shows groups=1000(app), as under dockerd.
+    assert.equal(u.stdout, "uid=1000(app) gid=1000(app) groups=1000(app)\n/tmp/made\n1\n");
   });
 
   test("exit statuses: 127 not found, 126 not executable, 125 when Berth fails", async () => {
