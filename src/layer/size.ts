@@ -44,12 +44,28 @@ export function sizeFreedByRemoving(dir: string): number {
   return total;
 }
 
-/** Calls `visit` with the lstat of every entry under `dir` that is not a directory. */
+/**
+ * Calls `visit` with the lstat of every entry under `dir` that is not a directory. An entry that
+ * goes while the walk runs (a running container's upper directory changes) is skipped.
+ */
 function walk(dir: string, visit: (st: Stats) => void): void {
-  for (const name of readdirSync(dir)) {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch (err) {
+    if (isGone(err)) return;
+    throw err;
+  }
+  for (const name of names) {
     const full = join(dir, name);
-    const st = lstatSync(full);
+    const st = lstatSync(full, { throwIfNoEntry: false });
+    if (!st) continue;
     if (st.isDirectory()) walk(full, visit);
     else visit(st);
   }
+}
+
+function isGone(err: unknown): boolean {
+  const code = (err as NodeJS.ErrnoException).code;
+  return code === "ENOENT" || code === "ENOTDIR";
 }

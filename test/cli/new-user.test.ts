@@ -332,6 +332,22 @@ describe("what a new user found (issue 15)", () => {
     assert.match(listed, new RegExp(`^sized:1 ${humanSize3(base + 9 + group.length)}$`, "m"));
     const raw = (await berthOk(root, ["history", "-H=false", "--format", "{{.Size}}", "sized:1"])).stdout;
     assert.deepEqual(raw.trim().split("\n").slice(0, 3), [String(group.length), "9", "0"]);
+    // A container's own layer counts the same way: 9 bytes and a 2-byte link target.
+    await berthOk(root, [
+      "run",
+      "--name",
+      "writer",
+      "--network",
+      "none",
+      busybox,
+      "sh",
+      "-c",
+      "printf 123456789 > /f; ln -s /f /l",
+    ]);
+    const size = (await berthOk(root, ["ps", "-a", "-s", "--filter", "name=writer", "--format", "{{.Size}}"]))
+      .stdout;
+    assert.match(size, /^11B \(virtual /);
+    await berthOk(root, ["rm", "writer"]);
   });
 
   test("a store from before keeps no tar-byte sizes: they are counted again once", async () => {
