@@ -1,11 +1,9 @@
-import { lstat, readdir } from "node:fs/promises";
-import { join } from "node:path";
 import { UsageError } from "../errors.js";
 import type { ImageDb } from "../images/db.js";
 import { type ContainerView, viewOf } from "../runtime/observe.js";
 import { ContainerPaths } from "../runtime/paths.js";
 import { ContainerDb } from "../runtime/records.js";
-import { commandText, portsText, statusText } from "../runtime/status.js";
+import { commandText, imageText, portsText, statusText } from "../runtime/status.js";
 import { Command } from "./commander.js";
 import { withContext } from "./context.js";
 import { plainTable } from "./format/columns.js";
@@ -66,7 +64,7 @@ export function psCommand(name = "ps"): Command {
             .join(",");
           rows.push({
             ID: id(c.id),
-            Image: c.image,
+            Image: imageText(c, ctx.store.db, flags.trunc),
             Command: JSON.stringify(flags.trunc ? ellipsis(command, 20) : command),
             CreatedAt: goTime(new Date(c.created)),
             RunningFor: timeAgo(new Date(c.created), now),
@@ -174,22 +172,9 @@ async function sizeText(upper: string, virtual: number): Promise<string> {
   return `${humanSize(own)} (virtual ${humanSize(own + virtual)})`;
 }
 
-/** Bytes of regular files under a directory (the container's layer). */
+/** A container's layer size as Docker counts it (layer/size.ts: file contents and symlink targets, each inode once). */
 export async function duBytes(dir: string): Promise<number> {
-  let total = 0;
-  let names: string[];
-  try {
-    names = await readdir(dir);
-  } catch {
-    return 0;
-  }
-  for (const name of names) {
-    const p = join(dir, name);
-    const st = await lstat(p);
-    if (st.isDirectory()) total += await duBytes(p);
-    else if (st.isFile()) total += st.size;
-  }
-  return total;
+  return (await import("../layer/size.js")).directorySize(dir);
 }
 
 function goTime(d: Date): string {
