@@ -5,11 +5,13 @@ import { lstat, mkdir, open, readdir, readFile, rename, rm, stat, utimes } from 
 import path from "node:path";
 import { Readable } from "node:stream";
 import {
+  byName,
   type FileInfo,
   type FileWriter,
   InvalidPathError,
   PathNotFoundError,
   type StorageDriver,
+  type WalkFn,
 } from "./driver.js";
 import { validatePath } from "./paths.js";
 
@@ -217,6 +219,43 @@ export class FilesystemDriver implements StorageDriver {
       await rm(full, { recursive: true });
     } catch (err) {
       throw translate(err, p);
+    }
+  }
+
+  async walk(p: string, visit: WalkFn): Promise<void> {
+    const full = this.#resolve(p, true);
+    let names: string[];
+    try {
+      names = await readdir(full);
+    } catch (err) {
+      if (p === "/" && isErrno(err, "ENOENT")) return;
+      throw translate(err, p);
+    }
+    await this.#walkNames(p === "/" ? "" : p, full, names, visit);
+  }
+
+  async #walkNames(p: string, full: string, names: string[], visit: WalkFn): Promise<void> {
+    for (const name of names.filter((n) => !n.startsWith(TEMP_PREFIX)).sort(byName)) {
+      const childPath = `${p}/${name}`;
+      const childFull = path.join(full, name);
+      let st: Awaited<ReturnType<typeof stat>>;
+      try {
+        st = await stat(childFull);
+      } catch (err) {
+        if (isErrno(err, "ENOENT", "ENOTDIR")) continue;
+        throw err;
+      }
+      const isDir = st.isDirectory();
+      const answer = await visit({ path: childPath, size: isDir ? 0 : st.size, modTime: st.mtime, isDir });
+      if (!isDir || answer === "skip") continue;
+      let children: string[];
+      try {
+        children = await readdir(childFull);
+      } catch (err) {
+        if (isErrno(err, "ENOENT", "ENOTDIR")) continue;
+        throw err;
+      }
+      await this.#walkNames(childPath, childFull, children, visit);
     }
   }
 

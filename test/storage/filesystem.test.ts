@@ -67,6 +67,11 @@ describe("FilesystemDriver", () => {
     // What a crash between open and rename leaves behind: a partial temp file beside the target.
     await writeFile(path.join(root, "tags", ".tmp-0123456789abcdef"), "half-writ");
     assert.deepEqual(await driver.list("/tags"), ["latest"]);
+    const walked: string[] = [];
+    await driver.walk("/", (e) => {
+      walked.push(e.path);
+    });
+    assert.deepEqual(walked, ["/tags", "/tags/latest"]);
     assert.equal((await driver.getContent("/tags/latest")).toString(), "committed");
     // A crash before the first put of a path leaves only the temp file: the object is absent.
     await writeFile(path.join(root, "tags", ".tmp-fedcba9876543210"), "half-writ");
