@@ -44,9 +44,11 @@ export interface StorageDriver {
   walk(path: string, visit: WalkFn): Promise<void>;
 }
 
-/** Called once per entry of a walk; "skip" on a directory keeps the walk out of it. */
-export type WalkFn = (entry: FileInfo) => Promise<WalkAnswer> | WalkAnswer;
-export type WalkAnswer = "skip" | undefined | void;
+/**
+ * Called once per entry of a walk, which waits for a promise it returns. Answering "skip" (or a
+ * promise of it) for a directory keeps the walk out of it; any other answer is ignored.
+ */
+export type WalkFn = (entry: FileInfo) => unknown;
 
 /** Byte order of names, the order a walk visits children in (and S3 lists keys in). */
 export function byName(a: string, b: string): number {

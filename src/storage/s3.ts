@@ -255,7 +255,8 @@ export class S3Driver implements StorageDriver {
   async #walkEntries(entries: FileInfo[], visit: WalkFn): Promise<void> {
     for (const entry of entries) {
       const answer = await visit(entry);
-      if (entry.isDir && answer !== "skip") await this.#walkEntries(await this.#listEntries(entry.path), visit);
+      if (entry.isDir && answer !== "skip")
+        await this.#walkEntries(await this.#listEntries(entry.path), visit);
     }
   }
 

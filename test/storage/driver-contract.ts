@@ -139,7 +139,11 @@ export function driverContract(name: string, makeDriver: () => Promise<DriverFix
           await assert.rejects(driver.move(hostile, "/elsewhere"), InvalidPathError);
           await assert.rejects(driver.move("/ok", hostile), InvalidPathError);
           await assert.rejects(driver.delete(hostile), InvalidPathError);
-          if (hostile !== "/") await assert.rejects(driver.walk(hostile, () => {}), InvalidPathError);
+          if (hostile !== "/")
+            await assert.rejects(
+              driver.walk(hostile, () => {}),
+              InvalidPathError,
+            );
           assert.equal((await driver.getContent("/ok")).toString(), "ok");
         });
       }
@@ -381,9 +385,15 @@ export function driverContract(name: string, makeDriver: () => Promise<DriverFix
       });
 
       it("throws PathNotFoundError for a missing directory or a file, and passes a visitor's error on", async () => {
-        await assert.rejects(driver.walk("/missing", () => {}), PathNotFoundError);
+        await assert.rejects(
+          driver.walk("/missing", () => {}),
+          PathNotFoundError,
+        );
         await driver.putContent("/file", text("f"));
-        await assert.rejects(driver.walk("/file", () => {}), PathNotFoundError);
+        await assert.rejects(
+          driver.walk("/file", () => {}),
+          PathNotFoundError,
+        );
         await assert.rejects(
           driver.walk("/", () => {
             throw new Error("visitor failed");
