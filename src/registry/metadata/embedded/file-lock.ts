@@ -1,24 +1,19 @@
 import { open, readFile, rm } from "node:fs/promises";
 import { setTimeout as sleep } from "node:timers/promises";
-import { GcLockedError } from "../domain-errors.js";
-import type { Release } from "./metadata.js";
+import { GcLockedError } from "../../domain-errors.js";
+import { type HeldLock, localLock } from "../metadata.js";
 
 /**
  * A lock file holding its owner's pid, created exclusively. A lock whose owner is no longer
  * running (it crashed) is taken over. For processes on one host sharing a filesystem root.
  */
-export async function acquireFileLock(path: string, wait: boolean): Promise<Release> {
+export async function acquireFileLock(path: string, wait: boolean): Promise<HeldLock> {
   for (;;) {
     try {
       const handle = await open(path, "wx");
       await handle.writeFile(`${process.pid}\n`);
       await handle.close();
-      let released = false;
-      return async () => {
-        if (released) return;
-        released = true;
-        await rm(path, { force: true });
-      };
+      return localLock(() => rm(path, { force: true }));
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
     }
