@@ -43,6 +43,13 @@ export class PgConnection {
     for (let attempt = 0; ; attempt++) {
       const client = await this.connect(this.pool);
       let broken: Error | undefined;
+      // A checked-out client has no listener of the pool's: without this, a connection dying
+      // between two statements (the server stopped while `fn` waits on object storage) is an
+      // unhandled 'error' event, and the process exits. The next statement fails instead.
+      const onError = (err: Error) => {
+        broken = err;
+      };
+      client.on("error", onError);
       try {
         await client.query("BEGIN");
         const result = await fn(client);
@@ -50,13 +57,14 @@ export class PgConnection {
         return result;
       } catch (err) {
         await client.query("ROLLBACK").catch((rollbackErr: Error) => {
-          broken = rollbackErr;
+          broken ??= rollbackErr;
         });
         // Deadlock or serialization failure: nothing was written, so doing it again is safe.
         const code = (err as { code?: string }).code;
         if ((code === "40P01" || code === "40001") && attempt < 3) continue;
         throw translate(err);
       } finally {
+        client.removeListener("error", onError);
         client.release(broken);
       }
     }
@@ -73,14 +81,28 @@ export class PgConnection {
     refused: () => Error,
   ): Promise<HeldLock> {
     const client = await this.connect(this.locks);
+    const lost = new AbortController();
+    let released = false;
+    // The connection dying (the server stopped or restarted) takes the lock with it: the holder
+    // is told through `lost`, and the dead connection leaves the pool. Unhandled, this 'error'
+    // event of a checked-out client would end the process.
+    const onError = (err: Error) => {
+      lost.abort(translate(err));
+      if (released) return;
+      released = true;
+      client.release(err);
+    };
+    client.on("error", onError);
     try {
       if (!(await take(client))) throw refused();
     } catch (err) {
-      client.release();
+      client.removeListener("error", onError);
+      if (!released) {
+        released = true;
+        client.release(lost.signal.aborted ? (lost.signal.reason as Error) : undefined);
+      }
       throw translate(err);
     }
-    const lost = new AbortController();
-    let released = false;
     return {
       lost: lost.signal,
       release: async () => {
@@ -88,6 +110,7 @@ export class PgConnection {
         released = true;
         try {
           await unlock(client);
+          client.removeListener("error", onError);
           client.release();
         } catch (err) {
           // The connection is gone, and the lock with it.
