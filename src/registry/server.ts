@@ -20,6 +20,7 @@ import { type Context, type RegistryOptions, sendError, sendJson } from "./http.
 import { Listener } from "./listener.js";
 import type { RegistryMetadata } from "./metadata/metadata.js";
 import { matchRoute, type RouteMatch } from "./routes.js";
+import { type DebrisReport, sweepDebris } from "./services/debris.js";
 import { createServices, type RegistryServices } from "./services/registry-services.js";
 import type { TlsCredentials } from "./tls-config.js";
 
@@ -29,6 +30,7 @@ export interface RegistryServerOptions extends RegistryOptions {
   log: Logger;
   /** Uploads older than this are purged; 0 disables purging. */
   uploadMaxAgeMs: number;
+  /** How often expired uploads are purged and what interrupted writes left is swept. */
   uploadPurgeIntervalMs: number;
   /** Scheduled garbage collection; interval 0 disables it. */
   gc?: { intervalMs: number; graceMs: number; deleteUntagged: boolean };
@@ -72,6 +74,7 @@ export class RegistryServer {
   private readonly server: Listener;
   private readonly log: Logger;
   private purgeTimer?: NodeJS.Timeout;
+  private maintaining?: Promise<void>;
   private gcTimer?: NodeJS.Timeout;
   private gcRunning?: Promise<unknown>;
   private inFlight = 0;
@@ -88,11 +91,9 @@ export class RegistryServer {
 
   async listen(host: string, port: number): Promise<AddressInfo> {
     const address = await this.server.listen(host, port);
-    if (this.options.uploadMaxAgeMs > 0) {
-      this.purgeTimer = setInterval(() => void this.purgeUploads(), this.options.uploadPurgeIntervalMs);
-      this.purgeTimer.unref();
-      void this.purgeUploads();
-    }
+    this.purgeTimer = setInterval(() => void this.maintain(), this.options.uploadPurgeIntervalMs);
+    this.purgeTimer.unref();
+    void this.maintain();
     const gc = this.options.gc;
     if (gc && gc.intervalMs > 0) {
       this.gcTimer = setInterval(() => void this.scheduledGc(), gc.intervalMs);
@@ -122,6 +123,32 @@ export class RegistryServer {
       return undefined;
     } finally {
       this.gcRunning = undefined;
+    }
+  }
+
+  /** Purges expired uploads and sweeps debris, at start and then every uploadPurgeIntervalMs. */
+  maintain(): Promise<void> {
+    this.maintaining ??= (async () => {
+      try {
+        if (this.options.uploadMaxAgeMs > 0) await this.purgeUploads();
+        await this.sweepDebris();
+      } finally {
+        this.maintaining = undefined;
+      }
+    })();
+    return this.maintaining;
+  }
+
+  async sweepDebris(): Promise<DebrisReport | undefined> {
+    try {
+      const report = await sweepDebris(this.services);
+      if (report.temporaryFiles + report.uploadFolders > 0) {
+        this.log.info({ ...report }, "swept what interrupted writes left behind");
+      }
+      return report;
+    } catch (err) {
+      this.log.error({ err }, "sweeping what interrupted writes left behind failed");
+      return undefined;
     }
   }
 
@@ -157,6 +184,7 @@ export class RegistryServer {
     this.server.closeAllConnections();
     await closed;
     await this.gcRunning;
+    await this.maintaining;
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {

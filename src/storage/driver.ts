@@ -42,6 +42,13 @@ export interface StorageDriver {
    * or a file; "/" is an empty directory before the first put.
    */
   walk(path: string, visit: WalkFn): Promise<void>;
+  /**
+   * Removes what writers killed half-way left of the driver's own (the filesystem's temporary
+   * files), never anything modified at or after `olderThan`: a write in progress, in this process
+   * or another sharing the storage, is younger. Returns how many were removed. A driver that
+   * leaves nothing of the kind has no sweep.
+   */
+  sweep?(olderThan: Date): Promise<number>;
 }
 
 /**

@@ -28,6 +28,11 @@ export interface GcReport {
   bytes: number;
   /** Blobs kept because something references them. */
   marked: number;
+  /**
+   * Upload sessions started before the grace period that are still open: abandoned by their
+   * clients, most likely, and left for the upload purge (uploads.maxAge) to remove.
+   */
+  pendingUploads: number;
 }
 
 /** What a manifest's bytes say, by digest (so it cannot change during a run). */
@@ -61,6 +66,7 @@ export async function collectGarbage(
       blobs: 0,
       bytes: 0,
       marked: 0,
+      pendingUploads: 0,
     };
     const facts = new Map<string, ManifestFacts | undefined>();
     const read = async (digest: string): Promise<ManifestFacts | undefined> => {
@@ -73,6 +79,8 @@ export async function collectGarbage(
     const liveGlobal = new Set<string>();
 
     for (const repository of await metadata.gc.repositories()) {
+      // Another collection may hold the lock once this one's connection died: stop here.
+      lock.lost.throwIfAborted();
       report.repositories++;
       const tags = await metadata.gc.tags(repository);
       const revisions = await metadata.gc.revisions(repository);
@@ -139,6 +147,7 @@ export async function collectGarbage(
     }
 
     for (const blob of await metadata.gc.blobs()) {
+      lock.lost.throwIfAborted();
       const digest = blob.digest.toString();
       if (liveGlobal.has(digest)) {
         report.marked++;
@@ -155,6 +164,7 @@ export async function collectGarbage(
       report.bytes += freed;
       options.log?.debug({ digest, size: freed }, options.dryRun ? "would delete blob" : "deleted blob");
     }
+    report.pendingUploads = (await metadata.uploads.startedBefore(cutoff)).length;
     options.log?.info(
       { ...report },
       options.dryRun ? "garbage collection dry run" : "garbage collection done",

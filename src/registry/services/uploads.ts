@@ -12,6 +12,7 @@ import {
   UploadUnknownError,
 } from "../domain-errors.js";
 import { layout } from "../layout.js";
+import { repositoriesWith, walkIfExists } from "../layout-walk.js";
 import type { UploadSessions } from "../metadata/metadata.js";
 import type { BlobService } from "./blobs.js";
 
@@ -171,6 +172,35 @@ export class UploadService {
       }
     }
     return purged;
+  }
+
+  /**
+   * Removes upload folders that hold no session, once nothing in them changed since `olderThan`:
+   * what a process killed while starting a session left (a folder with nothing, or only a
+   * temporary file until the driver's sweep took it). Returns how many.
+   */
+  async sweepOrphans(olderThan: Date): Promise<number> {
+    let removed = 0;
+    for (const repository of await repositoriesWith(this.driver, ["_uploads"])) {
+      const folders: { path: string; uuid: string; modTime: Date }[] = [];
+      await walkIfExists(this.driver, layout.uploadsDir(repository), (entry) => {
+        const uuid = entry.path.slice(entry.path.lastIndexOf("/") + 1);
+        if (entry.isDir && UUID_RE.test(uuid))
+          folders.push({ path: entry.path, uuid, modTime: entry.modTime });
+        return "skip";
+      });
+      for (const folder of folders) {
+        if (folder.modTime >= olderThan || (await this.sessions.exists(repository, folder.uuid))) continue;
+        let recent = false;
+        await walkIfExists(this.driver, folder.path, (entry) => {
+          if (entry.modTime >= olderThan) recent = true;
+        });
+        if (recent) continue;
+        await deleteIfExists(this.driver, folder.path);
+        removed++;
+      }
+    }
+    return removed;
   }
 
   /**

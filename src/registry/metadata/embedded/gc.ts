@@ -3,17 +3,11 @@ import { deleteIfExists, listOrEmpty, statOrUndefined } from "../../../storage/a
 import { PathNotFoundError } from "../../../storage/driver.js";
 import type { FilesystemDriver } from "../../../storage/filesystem.js";
 import { layout } from "../../layout.js";
+import { repositoriesWith, walkIfExists } from "../../layout-walk.js";
 import type { GcStore, HeldLock, StoredBlob, UsedEntry } from "../metadata.js";
 import { acquireFileLock } from "./file-lock.js";
 import type { EmbeddedRepositoryStore } from "./repositories.js";
-import {
-  ALGORITHMS,
-  type BlobSizes,
-  linksUnder,
-  removeReferrerEntry,
-  repositoriesWith,
-  walkIfExists,
-} from "./tree.js";
+import { ALGORITHMS, type BlobSizes, linksUnder, removeReferrerEntry } from "./tree.js";
 
 /** Where a collection parks what it is about to delete (see removeIfUnused). */
 const TRASH = "/gc-trash";

@@ -5,8 +5,9 @@ import { PathNotFoundError } from "../../../storage/driver.js";
 import type { FilesystemDriver } from "../../../storage/filesystem.js";
 import { BlobUnknownError, ManifestBlobUnknownError } from "../../domain-errors.js";
 import { layout } from "../../layout.js";
+import { repositoriesWith } from "../../layout-walk.js";
 import type { RepositoryStore, RevisionRecord } from "../metadata.js";
-import { type BlobSizes, entryDigest, removeReferrerEntry, repositoriesWith, touchOr } from "./tree.js";
+import { type BlobSizes, entryDigest, removeReferrerEntry, touchOr } from "./tree.js";
 
 /**
  * Repositories as distribution lays them out in the filesystem driver's tree: link files for

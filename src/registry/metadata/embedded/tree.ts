@@ -1,7 +1,8 @@
 import { Digest } from "../../../oci/digest.js";
 import { PathNotFoundError, type StorageDriver } from "../../../storage/driver.js";
 import type { FilesystemDriver } from "../../../storage/filesystem.js";
-import { layout, RESERVED_DIRS } from "../../layout.js";
+import { layout } from "../../layout.js";
+import { walkIfExists } from "../../layout-walk.js";
 
 /** Hash algorithms a blob or link directory may be named by. */
 export const ALGORITHMS: readonly string[] = ["sha256", "sha512"];
@@ -27,29 +28,6 @@ export class BlobSizes {
   }
 }
 
-/**
- * Names of the repositories that hold one of `markers` (_manifests, _layers, _uploads), sorted.
- * A repository's own directories (_layers …) are never entered: nested repositories are beside
- * them, never below.
- */
-export async function repositoriesWith(driver: StorageDriver, markers: readonly string[]): Promise<string[]> {
-  const root = layout.repositories();
-  const found = new Set<string>();
-  await walkIfExists(driver, root, (entry) => {
-    if (!entry.isDir) return undefined;
-    const slash = entry.path.lastIndexOf("/");
-    const name = entry.path.slice(slash + 1);
-    if (RESERVED_DIRS.has(name)) {
-      const repository = entry.path.slice(root.length + 1, slash);
-      if (repository !== "" && markers.includes(name)) found.add(repository);
-      return "skip";
-    }
-    // Not a repository name component: nothing to find below.
-    return name.startsWith(".") ? "skip" : undefined;
-  });
-  return [...found].sort();
-}
-
 /** Link files `DIR/<algorithm>/<hex>/link` under a directory, with their digests and last use. */
 export async function linksUnder(
   driver: StorageDriver,
@@ -67,18 +45,6 @@ export async function linksUnder(
     return undefined;
   });
   return out;
-}
-
-export async function walkIfExists(
-  driver: StorageDriver,
-  path: string,
-  visit: Parameters<StorageDriver["walk"]>[1],
-): Promise<void> {
-  try {
-    await driver.walk(path, visit);
-  } catch (err) {
-    if (!(err instanceof PathNotFoundError)) throw err;
-  }
 }
 
 /** A referrer entry's name, `<algorithm>-<hex>`, as a digest. */

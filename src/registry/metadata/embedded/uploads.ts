@@ -3,8 +3,8 @@ import { PathNotFoundError } from "../../../storage/driver.js";
 import type { FilesystemDriver } from "../../../storage/filesystem.js";
 import { UploadBusyError } from "../../domain-errors.js";
 import { layout } from "../../layout.js";
+import { repositoriesWith, walkIfExists } from "../../layout-walk.js";
 import { type HeldLock, localLock, type UploadSessionRef, type UploadSessions } from "../metadata.js";
-import { repositoriesWith, walkIfExists } from "./tree.js";
 
 /**
  * Upload sessions as folders `_uploads/<uuid>` holding a `startedat` file (and the data). The
