@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Logger } from "pino";
@@ -225,14 +226,22 @@ export class RegistryServer {
       if (auth) ctx.mayPull = (await authorize(auth, req, match, method)).mayPull;
       await handler(ctx, match);
     } catch (err) {
-      const regErr = toRegistryError(err);
+      let regErr = toRegistryError(err);
       if (regErr.status === 503) {
         this.log.warn(
           { method: req.method, path, reason: regErr.message },
           "backend unavailable: answered 503",
         );
       } else if (regErr.status >= 500) {
-        this.log.error({ err, method: req.method, path }, "request failed");
+        // As distribution: the cause goes to the log under an id, and the client gets only the id.
+        const requestId = randomUUID();
+        this.log.error({ err, requestId, method: req.method, path }, "request failed");
+        regErr = new RegistryError(
+          "UNKNOWN",
+          `unknown error (request id ${requestId})`,
+          { requestId },
+          regErr.status,
+        ).withHeaders({ "X-Request-Id": requestId });
       }
       sendError(res, req, regErr);
     } finally {
