@@ -776,7 +776,11 @@ class S3Writer implements FileWriter {
 
   async #drain(): Promise<void> {
     await this.#tail;
-    await this.#uploading;
+    // A part that failed after write() returned (object storage went away under it): its raw
+    // socket error is the writer's failure, told like every other (unavailable, so 503).
+    await this.#uploading.catch((err) => {
+      this.#failure ??= err;
+    });
     if (this.#failure !== undefined) throw this.driver.translate(this.#failure, this.path);
   }
 
