@@ -228,8 +228,10 @@ export class RegistryServer {
     } catch (err) {
       let regErr = toRegistryError(err);
       if (regErr.status === 503) {
+        // A socket error no backend translated is a gap to close: its stack shows where.
+        const untranslated = (regErr.detail as { backend?: string } | undefined)?.backend === "unknown";
         this.log.warn(
-          { method: req.method, path, reason: regErr.message },
+          { method: req.method, path, reason: regErr.message, ...(untranslated ? { err } : {}) },
           "backend unavailable: answered 503",
         );
       } else if (regErr.status >= 500) {
