@@ -101,7 +101,10 @@ export interface UploadSessions {
   lock(repository: string, uuid: string): Promise<HeldLock>;
   /** Forgets a session (its data is the caller's to delete). */
   remove(repository: string, uuid: string): Promise<void>;
-  /** Sessions started before `cutoff`, leaving out those this process is writing to. */
+  /**
+   * Sessions started before `cutoff` (a store may leave out those being written to right now;
+   * the purge's lock tells the others).
+   */
   startedBefore(cutoff: Date): Promise<UploadSessionRef[]>;
 }
 
