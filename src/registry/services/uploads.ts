@@ -128,6 +128,7 @@ export class UploadService {
           }
         }
         size = writer.size;
+        held();
         await writer.commit();
       } finally {
         await writer.close();
