@@ -211,6 +211,22 @@ export class ImageDb {
       .all() as LayerRecord[];
   }
 
+  /**
+   * Bytes of the distinct layers that `imageIds` use (every image's when omitted): a layer that
+   * several images share counts once, as `system df` shows it.
+   */
+  layersSize(imageIds?: readonly string[]): number {
+    if (imageIds?.length === 0) return 0;
+    const where = imageIds ? `WHERE image_id IN (${imageIds.map(() => "?").join(",")})` : "";
+    const row = this.db
+      .prepare(
+        `SELECT COALESCE(SUM(size), 0) AS size FROM layers
+          WHERE chain_id IN (SELECT chain_id FROM image_layers ${where})`,
+      )
+      .get(...(imageIds ?? [])) as { size: number };
+    return row.size;
+  }
+
   allLayerIds(): string[] {
     return (this.db.prepare("SELECT chain_id FROM layers").all() as { chain_id: string }[]).map(
       (r) => r.chain_id,
