@@ -133,6 +133,8 @@ export function normalizePath(name: string): string | undefined {
 interface Collector {
   data(chunk: Buffer): void;
   end(): void;
+  /** False once the collector has all it needs of the file (an executable's window was read). */
+  wanting?(): boolean;
 }
 
 export class LayerAnalyzer implements TarSink {
@@ -144,6 +146,11 @@ export class LayerAnalyzer implements TarSink {
 
   constructor(private readonly opts: AnalyzeOptions) {
     this.limits = { ...DEFAULT_LIMITS, ...opts.limits };
+  }
+
+  /** Whether the current file's remaining bytes are wanted (a directory walk stops reading when not). */
+  get wantsData(): boolean {
+    return this.current?.wanting?.() ?? this.current !== undefined;
   }
 
   /** Spooled files still being read (jars, rpm databases): the feeder waits when there are many. */
@@ -291,6 +298,7 @@ export class LayerAnalyzer implements TarSink {
       data: (chunk) => {
         if (probe.wanting) probe.push(chunk);
       },
+      wanting: () => probe.wanting,
       end: () => {
         const r = probe.finish();
         if (r.kind === "go") this.add(path, "go", { packages: r.packages });
