@@ -2,8 +2,7 @@ import { mkdirSync } from "node:fs";
 import { rename, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { UsageError } from "../errors.js";
-import { parsePlatform, type Platform } from "../oci/platform.js";
-import type { ImageSource } from "../transfer/types.js";
+import { type Platform, parsePlatform } from "../oci/platform.js";
 import { type Candidate, findBaseImage } from "../scout/base-image.js";
 import { LayerCache } from "../scout/cache.js";
 import type { Inventory } from "../scout/model.js";
@@ -12,11 +11,12 @@ import {
   countBySeverity,
   type Finding,
   filterFindings,
-  matchInventory,
   type Matches,
+  matchInventory,
 } from "../scout/vulndb/match.js";
 import type { Severity } from "../scout/vulndb/severity.js";
 import { DEFAULT_SOURCES, updateVulnDb } from "../scout/vulndb/update.js";
+import type { ImageSource } from "../transfer/types.js";
 import { Command, CommanderInvalidArgument } from "./commander.js";
 import { type CliContext, withContext } from "./context.js";
 import { printRows } from "./output.js";

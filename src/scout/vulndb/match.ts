@@ -4,7 +4,7 @@ import { compareVersions, schemeOf } from "../versions/index.js";
 import type { VulnDb } from "./db.js";
 import { DEBIAN_RELEASES, normalizePackage } from "./feeds.js";
 import { isAffected } from "./osv-range.js";
-import { type Severity, SEVERITIES, severityRank } from "./severity.js";
+import { SEVERITIES, type Severity, severityRank } from "./severity.js";
 
 /** A vulnerability of one package of an image. */
 export interface Finding {
