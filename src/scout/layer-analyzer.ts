@@ -92,8 +92,18 @@ export function planFor(path: string, mode: number, size: number, limits: Limits
 function parseBuffered(kind: SourceKind, path: string, text: string): Partial<SourceFinding> {
   const location = `/${path}`;
   switch (kind) {
-    case "dpkg":
+    case "dpkg": {
+      // dpkg ends every entry with a newline: a file that does not end in one was cut short, and
+      // its last entry (its version, maybe) cannot be trusted.
+      if (text !== "" && !text.endsWith("\n")) {
+        const complete = text.slice(0, Math.max(0, text.lastIndexOf("\n\n")) + 1);
+        return {
+          packages: parseDpkgStatus(complete, location),
+          error: "truncated (it does not end with a newline): its last entry is not listed",
+        };
+      }
       return { packages: parseDpkgStatus(text, location) };
+    }
     case "dpkg-copyright": {
       const pkg = COPYRIGHT.exec(path)![1]!;
       return { packages: [], licenses: { [pkg]: parseDebianCopyright(text) } };

@@ -74,7 +74,6 @@ export function mergeLayers(analyses: LayerAnalysis[], layers: LayerRef[]): Merg
         error: finding.error,
         layer: layers[layer]!,
       });
-      continue;
     }
     for (const raw of finding.packages) {
       const os = raw.type === "deb" || raw.type === "apk" || raw.type === "rpm";

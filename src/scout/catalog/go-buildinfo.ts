@@ -189,7 +189,11 @@ export function parseModInfo(goVersion: string, modinfo: string, location: strin
   for (const line of modinfo.split("\n")) {
     const f = line.split("\t");
     if ((f[0] === "mod" || f[0] === "dep") && f[1] && f[2]) out.push(pkg(f[1], f[2]));
-    else if (f[0] === "=>" && f[1] && out.length > 0) out[out.length - 1] = pkg(f[1], f[2] || "(devel)");
+    else if (f[0] === "=>" && f[1] && out.length > 0) {
+      // A replacement by another module counts as that module; by a directory, the code is local.
+      const local = /^(\.{1,2}\/|\/)/.test(f[1]);
+      out[out.length - 1] = local ? pkg(out[out.length - 1]!.name, "(devel)") : pkg(f[1], f[2] || "(devel)");
+    }
   }
   const m = /^go(\d+\.\d+(?:\.\d+)?)/.exec(goVersion);
   if (m) out.push(pkg("stdlib", `v${m[1]}`));
