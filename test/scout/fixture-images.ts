@@ -285,6 +285,8 @@ export function debImage(work: string): ImageSpec {
   };
 }
 
+/** app, deb, and base: app's first layer alone (app's base image, for quickview). */
 export async function writeFixtures(dir: string, work: string): Promise<BuiltImage[]> {
-  return writeLayout(dir, [appImage(work, buildGoBinary(work)), debImage(work)]);
+  const app = appImage(work, buildGoBinary(work));
+  return writeLayout(dir, [app, debImage(work), { tag: "base", layers: [app.layers[0]!] }]);
 }

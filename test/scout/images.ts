@@ -83,12 +83,17 @@ export async function writeLayout(dir: string, images: ImageSpec[]): Promise<Bui
   return built;
 }
 
-export const file = (name: string, body: string | Buffer, mode = 0o644): Entry => ({ name, body, mode });
+export const file = (name: string, body: string | Buffer, mode = 0o644): Entry => ({
+  name,
+  body,
+  mode,
+  mtime: new Date(0),
+});
 export const whiteout = (path: string): Entry => {
   const i = path.lastIndexOf("/");
-  return { name: `${path.slice(0, i + 1)}.wh.${path.slice(i + 1)}`, body: "" };
+  return { name: `${path.slice(0, i + 1)}.wh.${path.slice(i + 1)}`, body: "", mtime: new Date(0) };
 };
-export const opaque = (dir: string): Entry => ({ name: `${dir}/.wh..wh..opq`, body: "" });
+export const opaque = (dir: string): Entry => ({ name: `${dir}/.wh..wh..opq`, body: "", mtime: new Date(0) });
 
 /** A zip written by Python's zipfile (jars for the tests; no JDK needed). */
 export function makeZip(entries: Record<string, string | Buffer>, workDir: string, name: string): Buffer {

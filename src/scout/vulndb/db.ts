@@ -25,6 +25,7 @@ CREATE TABLE advisories (
   fixed TEXT NOT NULL, url TEXT NOT NULL
 );
 CREATE INDEX advisories_package ON advisories (ecosystem, package);
+CREATE TABLE severities (id TEXT PRIMARY KEY, severity TEXT NOT NULL, score REAL, cvss TEXT);
 `;
 
 export interface FeedRecord {
@@ -103,7 +104,7 @@ export class VulnDb {
     const marks = ids.map(() => "?").join(",");
     const row = this.db
       .prepare(
-        `SELECT severity, score, cvss FROM advisories WHERE id IN (${marks}) AND severity != 'unknown' ORDER BY score IS NULL, score DESC LIMIT 1`,
+        `SELECT severity, score, cvss FROM severities WHERE id IN (${marks}) ORDER BY score IS NULL, score DESC LIMIT 1`,
       )
       .get(...ids) as { severity: Severity; score: number | null; cvss: string | null } | undefined;
     return row
@@ -143,6 +144,8 @@ export class VulnDb {
 export class VulnDbWriter {
   private readonly db: BetterSqlite3.Database;
   private readonly insert: BetterSqlite3.Statement;
+  /** The best-known severity of each ID and alias, for advisories of feeds that rate nothing (Alpine's). */
+  private readonly severities = new Map<string, { severity: Severity; score?: number; cvss?: string }>();
 
   constructor(readonly path: string) {
     mkdirSync(dirname(path), { recursive: true });
@@ -158,6 +161,13 @@ export class VulnDbWriter {
   }
 
   add(a: Advisory): void {
+    if (a.severity !== "unknown") {
+      for (const id of [a.id, ...a.aliases]) {
+        const known = this.severities.get(id);
+        if (!known || (a.score ?? -1) > (known.score ?? -1))
+          this.severities.set(id, { severity: a.severity, score: a.score, cvss: a.cvss });
+      }
+    }
     this.insert.run(
       a.id,
       JSON.stringify(a.aliases),
@@ -191,6 +201,8 @@ export class VulnDbWriter {
 
   /** Commits and closes; the file is then complete (synced) and ready to be renamed into place. */
   finish(): void {
+    const put = this.db.prepare("INSERT INTO severities (id, severity, score, cvss) VALUES (?, ?, ?, ?)");
+    for (const [id, s] of this.severities) put.run(id, s.severity, s.score ?? null, s.cvss ?? null);
     this.db.prepare("INSERT INTO meta (key, value) VALUES ('updated', ?)").run(new Date().toISOString());
     this.db.exec("COMMIT");
     this.db.pragma("synchronous = FULL");
