@@ -1,5 +1,5 @@
 import { mkdirSync } from "node:fs";
-import { rename, rm, writeFile } from "node:fs/promises";
+import { rename, rm, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { UsageError } from "../errors.js";
 import { type Platform, parsePlatform } from "../oci/platform.js";
@@ -134,6 +134,12 @@ function warnUnreadable(inv: Inventory): void {
 async function writeOutput(text: string, output: string | undefined): Promise<void> {
   if (!output) {
     process.stdout.write(text.endsWith("\n") ? text : `${text}\n`);
+    return;
+  }
+  // A device or pipe (/dev/null, a FIFO) is written as it is; a file is replaced whole.
+  const st = await stat(output).catch(() => undefined);
+  if (st && !st.isFile()) {
+    await writeFile(output, text.endsWith("\n") ? text : `${text}\n`);
     return;
   }
   const tmp = `${output}.tmp-${process.pid}`;
