@@ -1,5 +1,5 @@
 import { mkdirSync } from "node:fs";
-import { rename, rm, stat, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, rename, rm, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { UsageError } from "../errors.js";
 import { type Platform, parsePlatform } from "../oci/platform.js";
@@ -15,7 +15,6 @@ import {
   matchInventory,
 } from "../scout/vulndb/match.js";
 import type { Severity } from "../scout/vulndb/severity.js";
-import { DEFAULT_SOURCES, updateVulnDb } from "../scout/vulndb/update.js";
 import type { ImageSource } from "../transfer/types.js";
 import { Command, CommanderInvalidArgument } from "./commander.js";
 import { type CliContext, withContext } from "./context.js";
@@ -28,6 +27,16 @@ function scoutDir(ctx: CliContext): string {
   const dir = join(ctx.root, "scout");
   mkdirSync(dir, { recursive: true });
   return dir;
+}
+
+/**
+ * A private directory under ROOT/tmp, named as the store names its work in progress (KIND-PID-),
+ * so that what a killed scan leaves is swept by the next berth that opens the store; made without
+ * opening the store, which a scan of a layout or a registry does not need.
+ */
+async function scoutTmp(ctx: CliContext): Promise<string> {
+  await mkdir(join(ctx.root, "tmp"), { recursive: true });
+  return mkdtemp(join(ctx.root, "tmp", `scout-${process.pid}-`));
 }
 
 function oneOf(flag: string, allowed: string[]) {
@@ -74,7 +83,7 @@ async function scan(ctx: CliContext, image: string, flags: ScanFlags): Promise<I
   const dir = scoutDir(ctx);
   const m = /^(registry|oci-dir|archive|fs):\/\/(.*)$/.exec(image);
   if (m && m[2] === "") throw new UsageError(`invalid image "${image}": nothing after "${m[1]}://"`);
-  const tmpRoot = await ctx.store.makeTmpDir("scout");
+  const tmpRoot = await scoutTmp(ctx);
   try {
     if (m?.[1] === "fs") {
       const { inventoryDirectory } = await import("../scout/fs-analysis.js");
@@ -390,8 +399,9 @@ function dbCommand(): Command {
     .action(
       withContext(async (ctx, flags: { source?: string[] }) => {
         const dir = scoutDir(ctx);
+        const { DEFAULT_SOURCES, updateVulnDb } = await import("../scout/vulndb/update.js");
         const sources = flags.source?.length ? flags.source : DEFAULT_SOURCES;
-        const tmpRoot = await ctx.store.makeTmpDir("scout");
+        const tmpRoot = await scoutTmp(ctx);
         try {
           const reports = await updateVulnDb(join(dir, "vulndb.db"), sources, tmpRoot);
           let total = 0;
