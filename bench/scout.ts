@@ -17,8 +17,20 @@ import { loadavg } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { repoRoot } from "../test/helpers/fixtures.js";
-import { cleanup, runOk, tempDir } from "../test/helpers/processes.js";
-import { median, settle, timed } from "./measure.js";
+import { cleanup, run, runOk, tempDir } from "../test/helpers/processes.js";
+import { median, settle } from "./measure.js";
+
+/** Wall time, CPU time (user + system: what a loaded machine changes least) and peak RSS of one command (GNU time). */
+async function timed(
+  cmd: string,
+  argv: string[],
+  env?: NodeJS.ProcessEnv,
+): Promise<{ seconds: number; cpu: number; rssMB: number }> {
+  const r = await run("/usr/bin/time", ["-f", "BENCH %e %U %S %M", cmd, ...argv], { env });
+  if (r.code !== 0) throw new Error(`${cmd} ${argv.join(" ")} failed:\n${r.stdout}\n${r.stderr}`);
+  const m = /BENCH ([\d.]+) ([\d.]+) ([\d.]+) (\d+)/.exec(r.stderr)!;
+  return { seconds: Number(m[1]), cpu: Number(m[2]) + Number(m[3]), rssMB: Number(m[4]) / 1024 };
+}
 
 const { values: args } = parseArgs({
   options: {
@@ -68,14 +80,15 @@ async function main(): Promise<void> {
   const work = await tempDir("scout-bench-");
   const node = process.execPath;
   const berth = (root: string, ...a: string[]) => [berthBin, "--root", root, ...a];
-  const rows: { image: string; what: string; seconds: number[]; rss: number[] }[] = [];
-  const record = (image: string, what: string, r: { seconds: number; rssMB: number }) => {
+  const rows: { image: string; what: string; seconds: number[]; cpu: number[]; rss: number[] }[] = [];
+  const record = (image: string, what: string, r: { seconds: number; cpu: number; rssMB: number }) => {
     let row = rows.find((x) => x.image === image && x.what === what);
     if (!row) {
-      row = { image, what, seconds: [], rss: [] };
+      row = { image, what, seconds: [], cpu: [], rss: [] };
       rows.push(row);
     }
     row.seconds.push(r.seconds);
+    row.cpu.push(r.cpu);
     row.rss.push(r.rssMB);
   };
   // The vulnerability database, once.
@@ -106,6 +119,8 @@ async function main(): Promise<void> {
   let how = "";
   for (let run = 0; run < RUNS; run++) {
     how = await settle();
+    // Node's start as the warm scans see it: its files in the page cache.
+    await timed(node, ["-e", "0"]);
     record("-", "node -e 0", await timed(node, ["-e", "0"]));
     for (const img of IMAGES) {
       const root = join(work, `root-${img.label}`);
