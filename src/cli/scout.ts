@@ -124,6 +124,14 @@ async function scan(ctx: CliContext, image: string, flags: ScanFlags): Promise<I
         platform,
       });
       return inv;
+    } catch (err) {
+      // A name the registry does not know is Docker's "No such image" (a missing layer is a ScanError).
+      const { RemoteError } = await import("../remote/errors.js");
+      if (m?.[1] === "registry" && err instanceof RemoteError && err.status === 404) {
+        const { NoSuchImageError } = await import("../images/resolve.js");
+        throw new NoSuchImageError(image);
+      }
+      throw err;
     } finally {
       cache.close();
       await close();

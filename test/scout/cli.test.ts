@@ -350,6 +350,9 @@ describe("berth scout", () => {
     assert.equal(JSON.parse(r.stdout).packages.length, 13);
     const list = await berthOk(fresh, ["images", "-q"]);
     assert.equal(list.stdout.trim(), "", "nothing was pulled into the store");
+    const unknown = await berth(fresh, ["scout", "sbom", `registry://${registry.host}/scout/none:1`]);
+    assert.equal(unknown.code, 1);
+    assert.equal(unknown.stderr.trim(), `Error: No such image: registry://${registry.host}/scout/none:1`);
     const layer = images[0]!.layers[1]!.digest;
     const del = await fetch(`${registry.url}/v2/scout/app/blobs/${layer}`, { method: "DELETE" });
     assert.equal(del.status, 202);
