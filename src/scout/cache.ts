@@ -2,8 +2,7 @@ import { mkdirSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname } from "node:path";
 import type BetterSqlite3 from "better-sqlite3";
-import { ANALYZER_VERSION } from "./layer-analyzer.js";
-import type { LayerAnalysis } from "./model.js";
+import { ANALYZER_VERSION, type LayerAnalysis } from "./model.js";
 
 const require = createRequire(import.meta.url);
 

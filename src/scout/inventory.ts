@@ -1,6 +1,5 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { pipeline, Readable } from "node:stream";
-import { decompressStream, detectCompression, peek } from "../layer/compression.js";
 import type { Descriptor } from "../oci/descriptor.js";
 import { Digest, Digester } from "../oci/digest.js";
 import { type ImageConfig, type ParsedImageManifest, parseImageConfig } from "../oci/manifest.js";
@@ -9,7 +8,7 @@ import { Semaphore } from "../transfer/semaphore.js";
 import type { FetchedManifest, ImageSource } from "../transfer/types.js";
 import type { LayerCache } from "./cache.js";
 import { ScanError } from "./errors.js";
-import { type AnalyzeOptions, analyzeTar, type Limits } from "./layer-analyzer.js";
+import type { AnalyzeOptions, Limits } from "./layer-analyzer.js";
 import { mergeLayers } from "./merge.js";
 import type { Inventory, LayerAnalysis, LayerRef } from "./model.js";
 
@@ -104,6 +103,7 @@ async function* layerTar(source: ImageSource, desc: Descriptor, diffId: string):
   const tarDigest = Digest.parse(diffId);
   const blobHash = new Digester(blobDigest.algorithm);
   const tarHash = new Digester(tarDigest.algorithm);
+  const { decompressStream, detectCompression, peek } = await import("../layer/compression.js");
   const { stream } = await source.blob(desc);
   const hashed = Readable.from(
     (async function* () {
@@ -136,6 +136,8 @@ async function analyzeLayer(
   opts: AnalyzeOptions,
 ): Promise<LayerAnalysis> {
   try {
+    // The analysers are loaded only when a layer is not in the cache: a warm scan needs none.
+    const { analyzeTar } = await import("./layer-analyzer.js");
     return await analyzeTar(layerTar(source, desc, ref.diffId), opts);
   } catch (err) {
     if (err instanceof ScanError) throw err;

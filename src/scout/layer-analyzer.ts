@@ -6,11 +6,9 @@ import { OPAQUE_MARKER, WHITEOUT_META_PREFIX, WHITEOUT_PREFIX } from "../layer/w
 import { parseApkInstalled } from "./catalog/apk.js";
 import { parseDebianCopyright, parseDpkgStatus } from "./catalog/dpkg.js";
 import { GoBinaryProbe } from "./catalog/go-buildinfo.js";
-import { analyzeJar } from "./catalog/java.js";
 import { parsePackageJson, parsePackageLock } from "./catalog/node.js";
 import { parseOsRelease } from "./catalog/os-release.js";
 import { headerEnd, parsePythonMetadata } from "./catalog/python.js";
-import { readRpmDb } from "./catalog/rpm.js";
 import type { LayerAnalysis, SourceFinding, SourceKind } from "./model.js";
 
 /**
@@ -37,9 +35,6 @@ export const DEFAULT_LIMITS: Limits = {
   small: 256 * 1024,
   spool: 1024 * 1024 * 1024,
 };
-
-/** Bumped whenever what an analysis finds changes, so cached analyses of older code are not used. */
-export const ANALYZER_VERSION = 1;
 
 export interface AnalyzeOptions {
   /** A private directory for spooled files (jars, rpm databases). */
@@ -284,10 +279,11 @@ export class LayerAnalyzer implements TarSink {
         const location = `/${path}`;
         const task = (async () => {
           try {
+            // The zip reader and SQLite are loaded only for a layer that has a jar or an rpm database.
             const packages =
               kind === "java"
-                ? await analyzeJar(file, location, this.opts.tmpDir)
-                : readRpmDb(file, location);
+                ? await (await import("./catalog/java.js")).analyzeJar(file, location, this.opts.tmpDir)
+                : (await import("./catalog/rpm.js")).readRpmDb(file, location);
             this.add(path, kind, { packages });
           } catch (err) {
             this.add(path, kind, { error: `cannot be read: ${describe(err)}` });

@@ -3,6 +3,9 @@
  * were declared, which layer added them, and the package sources that could not be read.
  */
 
+/** Bumped whenever what a layer analysis finds changes, so cached analyses of older code are not used. */
+export const ANALYZER_VERSION = 1;
+
 /** purl types Berth reports. */
 export type PackageType = "deb" | "apk" | "rpm" | "pypi" | "npm" | "golang" | "maven";
 
