@@ -1,11 +1,12 @@
 import assert from "node:assert/strict";
-import { mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { spawn } from "node:child_process";
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import { createRequire } from "node:module";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { berth, berthOk } from "../client/berth.js";
+import { BERTH_BIN, berth, berthOk } from "../client/berth.js";
 import { fixtureDir } from "../helpers/fixtures.js";
 import { type Server as Registry, startBerthRegistry, tempDir } from "../helpers/processes.js";
 import { writeFeeds } from "./feeds.js";
@@ -19,6 +20,12 @@ const FEED_DATE = "Wed, 01 May 2024 12:00:00 GMT";
 
 function serve(dir: string): Promise<Server> {
   const server = createServer((req, res) => {
+    if (req.url === "/stall.json") {
+      // Half a feed, then nothing: an update stuck mid-download, to be killed.
+      res.writeHead(200, { "content-length": 1000 });
+      res.write("{".padEnd(500, " "));
+      return;
+    }
     const path = join(dir, decodeURIComponent(new URL(req.url!, "http://x").pathname));
     try {
       const body = readFileSync(path);
@@ -71,6 +78,7 @@ describe("berth scout", () => {
     registry = await startBerthRegistry();
   });
   after(async () => {
+    http?.closeAllConnections();
     http?.close();
     await registry?.stop();
   });
@@ -146,6 +154,34 @@ describe("berth scout", () => {
     assert.equal(after.ino, before.ino);
     const status = await berthOk(root, ["scout", "db", "status", "--format", "{{.Source}}"]);
     assert.equal(status.stdout.trim().split("\n").length, 4);
+  });
+
+  it("an update killed part-way leaves the previous database, and the next update removes what it left", async () => {
+    const dbFile = join(root, "scout/vulndb.db");
+    const before = statSync(dbFile);
+    const proc = spawn(
+      process.execPath,
+      [BERTH_BIN, "--root", root, "scout", "db", "update", "--source", `${url}/stall.json`],
+      {
+        stdio: "ignore",
+      },
+    );
+    const tmp = `${dbFile}.tmp-${proc.pid}`;
+    const deadline = Date.now() + 60_000;
+    while (!existsSync(tmp) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    assert.ok(existsSync(tmp), "the update was building its database");
+    proc.kill("SIGKILL");
+    await new Promise((r) => proc.once("exit", r));
+    assert.equal(statSync(dbFile).ino, before.ino);
+    const status = await berthOk(root, ["scout", "db", "status", "--format", "{{.Source}}"]);
+    assert.equal(status.stdout.trim().split("\n").length, 4);
+    await berthOk(root, [
+      "scout",
+      "db",
+      "update",
+      ...["debian.json", "alpine.json", "osv", "npm-all.zip"].flatMap((f) => ["--source", join(feeds, f)]),
+    ]);
+    assert.equal(existsSync(tmp), false, "the killed update's file was removed");
   });
 
   it("Debian: a later fix, a `~` version at the boundary, an open issue; never fixed_version 0, unimportant, another release", async () => {

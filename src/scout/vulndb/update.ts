@@ -1,9 +1,10 @@
 import { createWriteStream, type Stats } from "node:fs";
 import { mkdtemp, open, readdir, readFile, rename, rm, stat } from "node:fs/promises";
-import { basename, join } from "node:path";
+import { basename, dirname, join } from "node:path";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import yauzl from "yauzl";
+import { isAlive } from "../../liveness.js";
 import { VulnDbError } from "../errors.js";
 import { VulnDbWriter } from "./db.js";
 import {
@@ -181,6 +182,18 @@ async function download(url: string, dir: string): Promise<{ path: string; date?
   return { path, date };
 }
 
+/** Removes what updates killed part-way left beside the database (`vulndb.db.tmp-PID` of a pid that is gone). */
+async function sweepStale(dbPath: string): Promise<void> {
+  const dir = dirname(dbPath);
+  const prefix = `${basename(dbPath)}.tmp-`;
+  for (const name of await readdir(dir).catch(() => [] as string[])) {
+    if (!name.startsWith(prefix)) continue;
+    const pid = Number(name.slice(prefix.length));
+    if (Number.isInteger(pid) && pid !== process.pid && !isAlive(pid, undefined))
+      await rm(join(dir, name), { force: true });
+  }
+}
+
 /**
  * Builds a new database from every source and renames it over `dbPath`. Any source that cannot
  * be read fails the update and leaves the previous database in use; records that cannot be used
@@ -191,6 +204,7 @@ export async function updateVulnDb(
   sources: string[],
   tmpRoot: string,
 ): Promise<FeedReport[]> {
+  await sweepStale(dbPath);
   const tmp = `${dbPath}.tmp-${process.pid}`;
   const work = await mkdtemp(join(tmpRoot, `scout-update-${process.pid}-`));
   await rm(tmp, { force: true });
