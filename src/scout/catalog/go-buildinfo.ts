@@ -94,7 +94,10 @@ export class GoBinaryProbe {
   }
 
   private decode(data: Buffer): ProbeResult {
-    for (let i = 0; i + 32 <= data.length; i += 16) {
+    // The magic is 16-byte aligned in memory; a segment's file offset and address agree modulo
+    // its page alignment, so the file offset is 16-byte aligned too (the segment's start may not be).
+    const start = this.window?.start ?? 0;
+    for (let i = (16 - (start % 16)) % 16; i + 32 <= data.length; i += 16) {
       if (data[i] !== 0xff || !data.subarray(i, i + MAGIC.length).equals(MAGIC)) continue;
       return decodeBuildInfo(data.subarray(i), this.location);
     }
