@@ -200,6 +200,10 @@ const commands: Record<string, Entry> = {
     help: ["container", "Manage containers"],
     load: containerGroup,
   },
+  scout: {
+    help: ["scout", "What is inside an image: packages (SBOM) and known vulnerabilities"],
+    load: async () => (await import("./scout.js")).scoutCommand(),
+  },
 };
 
 /** `berth container ls|run|…`, as `docker container …`. */
