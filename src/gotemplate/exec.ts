@@ -372,7 +372,8 @@ export class State {
       state.walk(dot, tmpl.tree!.root!);
     } catch (e) {
       // JavaScript's stack ends long before Go's depth limit: report it as Go does.
-      if (e instanceof RangeError && /call stack/i.test(e.message)) {
+      if (isStackOverflow(e)) {
+        this.at(t);
         this.errorf(`exceeded maximum template depth (${MAX_EXEC_DEPTH})`);
       }
       throw e;
@@ -638,7 +639,7 @@ export class State {
       return call();
     } catch (e) {
       if (e instanceof ExecStop) throw e;
-      if (e instanceof RangeError && /call stack/i.test(e.message)) throw e;
+      if (isStackOverflow(e)) throw e;
       this.at(node);
       this.errorf(`error calling ${name}: ${errorMessage(e, nilReceiver)}`, e);
     }
@@ -781,6 +782,10 @@ function callBuiltin(name: string, fnValue: Value, args: Value[]): Value {
   });
   if (fn.isNil()) throw new GoError("call of nil");
   return callableOf(fn.raw, typ).invoke(argv);
+}
+
+function isStackOverflow(e: unknown): boolean {
+  return e instanceof RangeError && e.message.includes("call stack");
 }
 
 function isHexInt(s: string): boolean {
