@@ -115,9 +115,10 @@ export class Tree {
       this.parseTop();
       this.add();
     } catch (e) {
-      if (e instanceof Stop) {
-        this.root = undefined;
-        throw new TemplateParseError(e.message);
+      this.root = undefined;
+      if (e instanceof Stop) throw new TemplateParseError(e.message);
+      if (isStackOverflow(e)) {
+        throw new TemplateParseError(`template: ${this.parseName}:${this.token[0]?.line ?? 1}: max expression depth exceeded`);
       }
       throw e;
     }
@@ -585,6 +586,10 @@ export class Tree {
         this.stackDepth++;
         try {
           return this.pipeline("parenthesized pipeline", "rightParen");
+        } catch (e) {
+          // JavaScript's stack ends before Go's depth limit: report it as Go reports its limit.
+          if (isStackOverflow(e)) this.errorf("max expression depth exceeded");
+          throw e;
         } finally {
           this.stackDepth--;
         }
@@ -602,6 +607,10 @@ export class Tree {
     if (!this.vars.includes(v.ident[0]!)) this.errorf(`undefined variable "${v.ident[0]}"`);
     return v;
   }
+}
+
+function isStackOverflow(e: unknown): boolean {
+  return e instanceof RangeError && e.message.includes("call stack");
 }
 
 export class NumberError extends Error {}

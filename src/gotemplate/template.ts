@@ -194,6 +194,10 @@ export class Template {
       state.walk(value, root);
     } catch (e) {
       if (e instanceof ExecStop) throw new TemplateExecError(e.message, e.templateName, { cause: e.cause });
+      if (e instanceof RangeError && e.message.includes("call stack")) {
+        // Deeper than JavaScript's stack reaches (Go's own limits are deeper still).
+        throw new TemplateExecError(`template: ${this.name}: max expression depth exceeded`, this.name, { cause: e });
+      }
       throw e;
     }
   }
