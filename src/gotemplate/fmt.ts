@@ -7,8 +7,8 @@
  * JavaScript keeps no addresses, so where Go prints a pointer's address this prints an address
  * made up per object (0xc000010000, 0xc000010010, ...): stable within a process, meaningless.
  */
-import { canBackquote, type FloatFormat, formatFloat, isPrint, quote, quoteRune } from "./strconv.js";
-import { FLOAT32, isComplexKind, isFloatKind, isIntKind, isUintKind, methodOf } from "./types.js";
+import { canBackquote, type FloatFormat, formatFloat, formatFloatB, isPrint, quote, quoteRune } from "./strconv.js";
+import { FLOAT32, isComplexKind, isFloatKind, isIntKind, isUintKind, methodOf, sliceOf, UINT8 } from "./types.js";
 import {
   type Complex,
   elem,
@@ -67,6 +67,7 @@ function clearFlags(): Flags {
   };
 }
 
+const BYTES = sliceOf(UINT8);
 const LDIGITS = "0123456789abcdefx";
 const UDIGITS = "0123456789ABCDEFX";
 
@@ -86,8 +87,9 @@ function bigOf(raw: unknown): bigint {
 class Printer {
   buf = "";
   f: Flags = clearFlags();
-  /** The value being printed at depth 0, for error notes. */
+  /** The argument being printed (printArg), or the value inside it (printValue), for error notes. */
   private arg: Value = Value.INVALID;
+  private value: Value = Value.INVALID;
   private erroring = false;
 
   // ---- padding
@@ -236,7 +238,8 @@ class Printer {
   private fmtFloatNum(v: number, size: number, verb: string, prec: number): void {
     if (this.f.precPresent) prec = this.f.prec;
     let num: string;
-    if (
+    if (verb === "b") num = formatFloatB(v, size);
+    else if (
       size === 32 &&
       prec < 0 &&
       (verb === "g" || verb === "G" || verb === "e" || verb === "E" || verb === "f")
@@ -393,7 +396,8 @@ class Printer {
     }
   }
 
-  private fmtBytes(bytes: Uint8Array, verb: string, typeString: string, isNil: boolean): void {
+  private fmtBytes(bytes: Uint8Array, verb: string, typeString: string, value: Value): void {
+    const isNil = value.isNil();
     switch (verb) {
       case "v":
       case "d":
@@ -430,6 +434,8 @@ class Printer {
       case "q":
         this.fmtQ(Buffer.from(bytes).toString("utf8"));
         return;
+      default:
+        this.printValue(value, verb, 0);
     }
   }
 
@@ -480,6 +486,9 @@ class Printer {
     if (this.arg.isValid()) {
       this.buf += `${this.arg.type}=`;
       this.printArg(this.arg, "v");
+    } else if (this.value.isValid()) {
+      this.buf += `${this.value.type}=`;
+      this.printValue(this.value, "v", 0);
     } else this.buf += "<nil>";
     this.buf += ")";
     this.erroring = false;
@@ -517,6 +526,7 @@ class Printer {
   printArg(arg: Value, verb: string): void {
     arg = indirectInterface(arg);
     this.arg = arg;
+    this.value = Value.INVALID;
     if (!arg.isValid()) {
       if (verb === "T" || verb === "v") this.pad("<nil>");
       else this.badVerb(verb);
@@ -530,6 +540,11 @@ class Printer {
       this.fmtPointer(arg, "p");
       return;
     }
+    // An unnamed []byte is one of the types fmt formats without looking for methods.
+    if (arg.type === BYTES) {
+      this.fmtBytes(bytesOf(arg), verb, "[]byte", arg);
+      return;
+    }
     if (!this.handleMethods(arg, verb)) this.printValue(arg, verb, 0);
   }
 
@@ -541,6 +556,8 @@ class Printer {
       this.arg = saved;
       if (handled) return;
     }
+    this.arg = Value.INVALID;
+    this.value = v;
     const k = v.kind;
     if (k === "invalid") {
       if (depth === 0) this.buf += "<invalid reflect.Value>";
@@ -612,7 +629,7 @@ class Printer {
       case "array":
       case "slice": {
         if ("sqxX".includes(verb) && v.type!.elem!.kind === "uint8") {
-          this.fmtBytes(bytesOf(v), verb, String(v.type), v.isNil());
+          this.fmtBytes(bytesOf(v), verb, String(v.type), v);
           return;
         }
         const n = lengthOf(v);
@@ -753,16 +770,14 @@ class Printer {
         }
         afterIndex = false;
       } else {
-        const m = /^[0-9]+/.exec(format.slice(i));
-        if (m) {
-          this.f.wid = Number(m[0]);
-          this.f.widPresent = true;
-          i += m[0].length;
-          if (afterIndex) goodArgNum = false;
-        }
+        const n = parseNum(format, i);
+        this.f.wid = n.num;
+        this.f.widPresent = n.isNum;
+        i = n.next;
+        if (afterIndex && this.f.widPresent) goodArgNum = false;
       }
       // Precision.
-      if (i + 1 <= end && format[i] === ".") {
+      if (i + 1 < end && format[i] === ".") {
         i++;
         if (afterIndex) goodArgNum = false;
         r = argNumber(argNum, i);
@@ -783,10 +798,10 @@ class Printer {
           if (!p.isInt) this.buf += "%!(BADPREC)";
           afterIndex = false;
         } else {
-          const m = /^[0-9]+/.exec(format.slice(i));
-          this.f.prec = m ? Number(m[0]) : 0;
+          const n = parseNum(format, i);
+          this.f.prec = n.num;
           this.f.precPresent = true;
-          if (m) i += m[0].length;
+          i = n.next;
         }
       }
       if (!afterIndex) {
@@ -835,6 +850,19 @@ class Printer {
       this.buf += ")";
     }
   }
+}
+
+/** fmt's parsenum: digits at i; a number past a million means a crazy format, which ends here. */
+function parseNum(s: string, i: number): { num: number; isNum: boolean; next: number } {
+  let num = 0;
+  let isNum = false;
+  let j = i;
+  for (; j < s.length && s[j]! >= "0" && s[j]! <= "9"; j++) {
+    if (num > 1e6) return { num: 0, isNum: false, next: s.length };
+    num = num * 10 + (s.charCodeAt(j) - 48);
+    isNum = true;
+  }
+  return { num, isNum, next: j };
 }
 
 function bytesOf(v: Value): Uint8Array {

@@ -414,3 +414,37 @@ export function formatFloat(x: number, fmt: FloatFormat, prec: number): string {
   if (prec > digs.dp) prec = digs.d.length;
   return sign + fmtF(digs, Math.max(prec - digs.dp, 0));
 }
+
+/** FormatFloat's 'b' format: mantissa and binary exponent ("4503599627370496p-52" for 1.0). */
+export function formatFloatB(x: number, size: number): string {
+  if (Number.isNaN(x)) return "NaN";
+  if (!Number.isFinite(x)) return x > 0 ? "+Inf" : "-Inf";
+  const buf = new DataView(new ArrayBuffer(8));
+  let mant: bigint;
+  let exp: number;
+  let neg: boolean;
+  if (size === 32) {
+    buf.setFloat32(0, x);
+    const bits = buf.getUint32(0);
+    neg = bits >>> 31 === 1;
+    const e = (bits >>> 23) & 0xff;
+    mant = BigInt(bits & 0x7fffff);
+    if (e === 0) exp = -149;
+    else {
+      mant |= 1n << 23n;
+      exp = e - 150;
+    }
+  } else {
+    buf.setFloat64(0, x);
+    const bits = buf.getBigUint64(0);
+    neg = bits >> 63n === 1n;
+    const e = Number((bits >> 52n) & 0x7ffn);
+    mant = bits & ((1n << 52n) - 1n);
+    if (e === 0) exp = -1074;
+    else {
+      mant |= 1n << 52n;
+      exp = e - 1075;
+    }
+  }
+  return `${neg ? "-" : ""}${mant}p${exp < 0 ? "-" : "+"}${Math.abs(exp)}`;
+}
