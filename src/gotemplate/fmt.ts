@@ -7,8 +7,25 @@
  * JavaScript keeps no addresses, so where Go prints a pointer's address this prints an address
  * made up per object (0xc000010000, 0xc000010010, ...): stable within a process, meaningless.
  */
-import { canBackquote, type FloatFormat, formatFloat, formatFloatB, isPrint, quote, quoteRune } from "./strconv.js";
-import { FLOAT32, isComplexKind, isFloatKind, isIntKind, isUintKind, methodOf, sliceOf, UINT8 } from "./types.js";
+import {
+  canBackquote,
+  type FloatFormat,
+  formatFloat,
+  formatFloatB,
+  isPrint,
+  quote,
+  quoteRune,
+} from "./strconv.js";
+import {
+  FLOAT32,
+  isComplexKind,
+  isFloatKind,
+  isIntKind,
+  isUintKind,
+  methodOf,
+  sliceOf,
+  UINT8,
+} from "./types.js";
 import {
   type Complex,
   elem,

@@ -118,7 +118,9 @@ export class Tree {
       this.root = undefined;
       if (e instanceof Stop) throw new TemplateParseError(e.message);
       if (isStackOverflow(e)) {
-        throw new TemplateParseError(`template: ${this.parseName}:${this.token[0]?.line ?? 1}: max expression depth exceeded`);
+        throw new TemplateParseError(
+          `template: ${this.parseName}:${this.token[0]?.line ?? 1}: max expression depth exceeded`,
+        );
       }
       throw e;
     }

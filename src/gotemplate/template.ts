@@ -196,7 +196,9 @@ export class Template {
       if (e instanceof ExecStop) throw new TemplateExecError(e.message, e.templateName, { cause: e.cause });
       if (e instanceof RangeError && e.message.includes("call stack")) {
         // Deeper than JavaScript's stack reaches (Go's own limits are deeper still).
-        throw new TemplateExecError(`template: ${this.name}: max expression depth exceeded`, this.name, { cause: e });
+        throw new TemplateExecError(`template: ${this.name}: max expression depth exceeded`, this.name, {
+          cause: e,
+        });
       }
       throw e;
     }

@@ -82,7 +82,7 @@ export function typed(type: GoType, value: unknown): Typed {
 
 const funcTypes = new WeakMap<object, GoType>();
 
-/** Declares a function's Go signature (a func type from {@link funcOf}); returns the function. */
+/** Declares a function's Go signature (a func type from {@link funcOf}); returns the function. The type is kept per function object: give each signature its own function. */
 export function goFunc<F extends (...args: never[]) => unknown>(type: GoType, fn: F): F {
   funcTypes.set(fn, type);
   return fn;

@@ -2,13 +2,14 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { sprint, sprintf, sprintln } from "../../src/gotemplate/fmt.js";
 import { formatFloat } from "../../src/gotemplate/strconv.js";
-import { INT, UINT8, sliceOf, STRING } from "../../src/gotemplate/types.js";
+import { INT, STRING, sliceOf, UINT8 } from "../../src/gotemplate/types.js";
 import { toValue, typed } from "../../src/gotemplate/values.js";
 import { FMT_CASES } from "./fmt-table.js";
 
 describe("fmt_test.go fmtTests", () => {
   FMT_CASES.forEach(([format, value, out], i) => {
-    test(`#${i} ${format} ${JSON.stringify(out)}`, () => assert.equal(sprintf(format, [toValue(value)]), out));
+    test(`#${i} ${format} ${JSON.stringify(out)}`, () =>
+      assert.equal(sprintf(format, [toValue(value)]), out));
   });
 });
 
@@ -33,7 +34,18 @@ describe("fmt's argument handling", () => {
 
   test("%v of composite values", () => {
     assert.equal(sprintf("%v", [v({ b: 2, a: 1 })]), "map[a:1 b:2]");
-    assert.equal(sprintf("%v", [v(new Map([[2, "x"], [10, "y"], [1, "z"]]))]), "map[1:z 2:x 10:y]");
+    assert.equal(
+      sprintf("%v", [
+        v(
+          new Map([
+            [2, "x"],
+            [10, "y"],
+            [1, "z"],
+          ]),
+        ),
+      ]),
+      "map[1:z 2:x 10:y]",
+    );
     assert.equal(sprintf("%v", [v(["a", "b"])]), "[a b]");
     assert.equal(sprintf("%q", [v(["a", "b"])]), '["a" "b"]');
     assert.equal(sprintf("%x", [v(typed(sliceOf(UINT8), [1, 171]))]), "01ab");

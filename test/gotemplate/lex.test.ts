@@ -18,7 +18,7 @@ const tRange: Tok = ["range", "range"];
 const tRight: Tok = ["rightDelim", "}}"];
 const tRpar: Tok = ["rightParen", ")"];
 const tSpace: Tok = ["space", " "];
-const raw = "`abc\\n\\t\\\" `";
+const raw = '`abc\\n\\t\\" `';
 const rawNL = "`now is{{\n}}the time`";
 const tRawQuote: Tok = ["rawString", raw];
 const tRawQuoteNL: Tok = ["rawString", rawNL];
@@ -188,7 +188,11 @@ const LEX_TESTS: [name: string, input: string, items: Tok[]][] = [
       tEOF,
     ],
   ],
-  ["declaration", "{{$v := 3}}", [tLeft, ["variable", "$v"], tSpace, ["declare", ":="], tSpace, ["number", "3"], tRight, tEOF]],
+  [
+    "declaration",
+    "{{$v := 3}}",
+    [tLeft, ["variable", "$v"], tSpace, ["declare", ":="], tSpace, ["number", "3"], tRight, tEOF],
+  ],
   [
     "2 declarations",
     "{{$v , $w := 3}}",
@@ -207,7 +211,11 @@ const LEX_TESTS: [name: string, input: string, items: Tok[]][] = [
       tEOF,
     ],
   ],
-  ["field of parenthesized expression", "{{(.X).Y}}", [tLeft, tLpar, ["field", ".X"], tRpar, ["field", ".Y"], tRight, tEOF]],
+  [
+    "field of parenthesized expression",
+    "{{(.X).Y}}",
+    [tLeft, tLpar, ["field", ".X"], tRpar, ["field", ".Y"], tRight, tEOF],
+  ],
   [
     "trimming spaces before and after",
     "hello- {{- 3 -}} -world",
@@ -231,11 +239,21 @@ const LEX_TESTS: [name: string, input: string, items: Tok[]][] = [
   ["extra right paren", "{{3)}}", [tLeft, ["number", "3"], ["error", "unexpected right paren"]]],
   // Fixed bugs
   ["long pipeline deadlock", "{{|||||}}", [tLeft, tPipe, tPipe, tPipe, tPipe, tPipe, tRight, tEOF]],
-  ["text with bad comment", "hello-{{/*/}}-world", [["text", "hello-"], ["error", "unclosed comment"]]],
+  [
+    "text with bad comment",
+    "hello-{{/*/}}-world",
+    [
+      ["text", "hello-"],
+      ["error", "unclosed comment"],
+    ],
+  ],
   [
     "text with comment close separated from delim",
     "hello-{{/* */ }}-world",
-    [["text", "hello-"], ["error", "comment ends before closing delimiter"]],
+    [
+      ["text", "hello-"],
+      ["error", "comment ends before closing delimiter"],
+    ],
   ],
   // An error Go cannot catch without breaking templates holding minimized JavaScript.
   ["unmatched right delimiter", "hello-{.}}-world", [["text", "hello-{.}}-world"], tEOF]],
@@ -362,6 +380,11 @@ describe("lex_test.go TestPos: positions and lines", () => {
 });
 
 test("break and continue are identifiers when a function has their name", () => {
-  assert.deepEqual(toks(lex("{{break}}", { breakOK: false })), [tLeft, ["identifier", "break"], tRight, tEOF]);
+  assert.deepEqual(toks(lex("{{break}}", { breakOK: false })), [
+    tLeft,
+    ["identifier", "break"],
+    tRight,
+    tEOF,
+  ]);
   assert.deepEqual(toks(lex("{{continue}}")), [tLeft, ["continue", "continue"], tRight, tEOF]);
 });

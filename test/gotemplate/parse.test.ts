@@ -29,10 +29,17 @@ describe("parse_test.go parseTests and errorTests", () => {
 describe("parse_test.go numberTests", () => {
   for (const [text, want] of NUMBER_CASES) {
     test(text, () => {
-      const typ: ItemType = text.startsWith("'") ? "charConstant" : /^[+-]?[^+-]+[+-].*i$/.test(text) ? "complex" : "number";
+      const typ: ItemType = text.startsWith("'")
+        ? "charConstant"
+        : /^[+-]?[^+-]+[+-].*i$/.test(text)
+          ? "complex"
+          : "number";
       const tree = new Tree("numbers");
       if (want.error !== undefined) {
-        assert.throws(() => newNumber(tree, 0, text, typ), (e: Error) => e instanceof NumberError && e.message === want.error);
+        assert.throws(
+          () => newNumber(tree, 0, text, typ),
+          (e: Error) => e instanceof NumberError && e.message === want.error,
+        );
         return;
       }
       const n = newNumber(tree, 0, text, typ);
@@ -89,7 +96,10 @@ describe("parse_test.go's other tests", () => {
     const tree = parse("root", "{{if true}}{{end}}");
     const copy = tree.copy();
     assert.deepEqual(copy.errorContext(copy.root!.nodes[0]!), tree.errorContext(tree.root!.nodes[0]!));
-    assert.deepEqual(tree.errorContext(tree.root!.nodes[0]!), { location: "root:1:5", context: "{{if true}}{{end}}" });
+    assert.deepEqual(tree.errorContext(tree.root!.nodes[0]!), {
+      location: "root:1:5",
+      context: "{{if true}}{{end}}",
+    });
   });
 
   test("TestBlock: a block defines a template and calls it", () => {
@@ -122,7 +132,10 @@ describe("parse_test.go's other tests", () => {
   });
 
   test("hostile input: deep parentheses and long pipelines end with Go's errors, not a crash", () => {
-    assert.throws(() => parse("deep", `{{${"(".repeat(20000)}1${")".repeat(20000)}}}`), /max expression depth exceeded/);
+    assert.throws(
+      () => parse("deep", `{{${"(".repeat(20000)}1${")".repeat(20000)}}}`),
+      /max expression depth exceeded/,
+    );
     assert.throws(() => parse("deep", "{{".repeat(5000)), TemplateParseError);
   });
 });
