@@ -183,6 +183,7 @@ export function goTimeString(t: Date): string {
 // Inferring types
 
 const inferred = new WeakMap<object, GoType>();
+const inferring = new WeakSet<object>();
 
 function isPlainObject(v: object): boolean {
   const proto = Object.getPrototypeOf(v);
@@ -313,7 +314,14 @@ export function typeOfJs(v: unknown): GoType {
       if (v instanceof Value) return v.type ?? ANY;
       let t = inferred.get(v);
       if (!t) {
-        t = inferObject(v);
+        // A value that contains itself: its inner occurrences are interface{} (Go cannot write such a type).
+        if (inferring.has(v)) return ANY;
+        inferring.add(v);
+        try {
+          t = inferObject(v);
+        } finally {
+          inferring.delete(v);
+        }
         inferred.set(v, t);
       }
       return t;

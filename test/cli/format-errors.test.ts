@@ -120,6 +120,13 @@ describe("--format output, as docker's", () => {
       (await berthOk(root, ["image", "inspect", "--format", format, "busybox:1"])).stdout;
     assert.equal(await out("{{.Config.Labels}}"), "map[io.buildah.version:1.28.2]\n");
     assert.equal(await out("{{.Config.Labels.nope}}"), "<no value>\n", "a map's missing key is no value");
+    assert.equal(
+      await out(
+        "{{.Config.Entrypoint}}|{{.Config.Volumes}}|{{json .Config.Entrypoint}}|{{len .Config.Entrypoint}}",
+      ),
+      "[]|map[]|null|0\n",
+      "null slices and maps print as Go's nil slices and maps",
+    );
     assert.match(
       await out("{{.RootFS}}"),
       /^\{layers \[sha256:[0-9a-f]{64}\]\}\n$/,

@@ -10,6 +10,8 @@ import { ellipsis, humanDuration, humanSize, truncateId } from "../../src/cli/fo
 import { printRows } from "../../src/cli/output.js";
 import { TemplateExecError } from "../../src/gotemplate/errors.js";
 import { Template } from "../../src/gotemplate/template.js";
+import { sliceOf, UINT8 } from "../../src/gotemplate/types.js";
+import { goStruct, typed } from "../../src/gotemplate/values.js";
 
 function capture(fn: (out: NodeJS.WritableStream) => void): string {
   let text = "";
@@ -179,6 +181,53 @@ describe("docker's templates (templates_test.go) and formatter (formatter_test.g
         e instanceof FormatError &&
         e.message === "template parsing error: template: :1: missing value for if",
     );
+  });
+});
+
+describe("Go's encoding/json (cli/format/json.ts)", () => {
+  test("strings: <, > and & escaped unless asked not to; control characters as \\u00XX; U+2028/9", () => {
+    assert.equal(goJson({ a: "<&>" }), '{"a":"\\u003c\\u0026\\u003e"}');
+    assert.equal(goJson({ a: "<&>" }, { escapeHtml: false }), '{"a":"<&>"}');
+    assert.equal(goJson('\u0001\b\f\n\r\t"\\'), '"\\u0001\\u0008\\u000c\\n\\r\\t\\"\\\\"');
+    assert.equal(goJson("\u2028\u2029é"), '"\\u2028\\u2029é"');
+  });
+
+  test("maps sort their keys (as strings), structs keep their order", () => {
+    assert.equal(goJson({ b: 1, a: 2 }), '{"a":2,"b":1}');
+    assert.equal(
+      goJson(
+        new Map([
+          [10, "a"],
+          [2, "b"],
+        ]),
+      ),
+      '{"10":"a","2":"b"}',
+    );
+    assert.equal(goJson(goStruct({ b: 1, a: 2 })), '{"b":1,"a":2}');
+    assert.equal(goJson({ b: 1, a: 2, c: undefined }, { plainObjects: "struct" }), '{"b":1,"a":2}');
+  });
+
+  test("numbers, bytes, times, nil", () => {
+    assert.equal(goJson([100, 0.5, 1e21, 1e-7, -0]), "[100,0.5,1e+21,1e-7,0]");
+    assert.equal(goJson(typed(sliceOf(UINT8), [1, 2, 3])), '"AQID"');
+    assert.equal(goJson(new Date(Date.UTC(2024, 0, 2, 3, 4, 5))), '"2024-01-02T03:04:05Z"');
+    assert.equal(goJson(new Date(Date.UTC(2024, 0, 2, 3, 4, 5, 120))), '"2024-01-02T03:04:05.12Z"');
+    assert.equal(goJson(null), "null");
+    assert.equal(goJson([]), "[]");
+  });
+
+  test("MarshalIndent's layout", () => {
+    assert.equal(
+      goJson({ a: [1, 2], b: {}, c: [] }, { indent: "  ", plainObjects: "struct" }),
+      '{\n  "a": [\n    1,\n    2\n  ],\n  "b": {},\n  "c": []\n}',
+    );
+  });
+
+  test("what encoding/json refuses", () => {
+    assert.throws(() => goJson({ a: Number.NaN }), /json: unsupported value: NaN/);
+    const cycle: Record<string, unknown> = {};
+    cycle.self = cycle;
+    assert.throws(() => goJson(cycle), /encountered a cycle/);
   });
 });
 

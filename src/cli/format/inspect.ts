@@ -12,7 +12,8 @@
  */
 import { TemplateError } from "../../gotemplate/errors.js";
 import type { Template } from "../../gotemplate/template.js";
-import { goStruct } from "../../gotemplate/values.js";
+import { ANY, mapOf, STRING, sliceOf } from "../../gotemplate/types.js";
+import { goStruct, typed } from "../../gotemplate/values.js";
 import { FormatError } from "./errors.js";
 import { parseDockerTemplate } from "./functions.js";
 import { goJson } from "./json.js";
@@ -61,6 +62,56 @@ export function renderInspect(values: readonly unknown[], format: string | undef
 
 const EXPORTED = /^[A-Z]/;
 
+// A null in Docker's JSON is a nil map, a nil slice or a nil pointer of Docker's types; these
+// fields are the maps and slices ({{.Config.Entrypoint}} prints "[]", {{.Config.Volumes}} "map[]").
+const MAP_FIELDS = new Set([
+  "Annotations",
+  "Data",
+  "DriverOpts",
+  "ExposedPorts",
+  "Labels",
+  "Networks",
+  "Options",
+  "PortBindings",
+  "Ports",
+  "StorageOpt",
+  "Sysctls",
+  "Tmpfs",
+  "Volumes",
+]);
+const SLICE_FIELDS = new Set([
+  "Aliases",
+  "Args",
+  "Binds",
+  "CapAdd",
+  "CapDrop",
+  "Cmd",
+  "DNSNames",
+  "DeviceCgroupRules",
+  "DeviceRequests",
+  "Devices",
+  "Dns",
+  "DnsOptions",
+  "DnsSearch",
+  "Entrypoint",
+  "Env",
+  "ExecIDs",
+  "ExtraHosts",
+  "GroupAdd",
+  "Layers",
+  "Links",
+  "Mounts",
+  "OnBuild",
+  "RepoDigests",
+  "RepoTags",
+  "SecondaryIPAddresses",
+  "SecondaryIPv6Addresses",
+  "SecurityOpt",
+  "Shell",
+  "Test",
+  "VolumesFrom",
+]);
+
 function isPlainObject(v: unknown): v is Record<string, unknown> {
   if (v === null || typeof v !== "object" || Array.isArray(v)) return false;
   const proto = Object.getPrototypeOf(v);
@@ -68,12 +119,17 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
 }
 
 /** A copy in which struct-shaped objects are Go structs and the rest stay maps. */
-function typedView(v: unknown, root = false): unknown {
+function typedView(v: unknown, root = false, key = ""): unknown {
+  if (v === null) {
+    if (MAP_FIELDS.has(key)) return typed(mapOf(STRING, ANY), null);
+    if (SLICE_FIELDS.has(key)) return typed(sliceOf(ANY), null);
+    return v;
+  }
   if (Array.isArray(v)) return v.map((x) => typedView(x));
   if (!isPlainObject(v)) return v;
   const keys = Object.keys(v);
   const copy: Record<string, unknown> = {};
-  for (const k of keys) copy[k] = typedView(v[k]);
+  for (const k of keys) copy[k] = typedView(v[k], false, k);
   const structLike = keys.length > 0 && keys.every((k) => EXPORTED.test(k));
   return root || structLike ? goStruct(copy) : copy;
 }
