@@ -19,13 +19,11 @@ import {
   mapOf,
   STRING,
   sliceOf,
-  structOf,
   UINT,
   UINT8,
   UINT16,
   UINT32,
   UINT64,
-  UINTPTR,
 } from "../../src/gotemplate/types.js";
 import { Complex, typed } from "../../src/gotemplate/values.js";
 

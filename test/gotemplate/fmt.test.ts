@@ -20,7 +20,7 @@ describe("fmt's argument handling", () => {
     assert.equal(sprintf("%d", [v(1), v("x"), v(2.5)]), "1%!(EXTRA string=x, float64=2.5)");
     assert.equal(sprintf("%[2]d %[1]d", [v(1), v(2)]), "2 1");
     assert.equal(sprintf("%[3]d", [v(1), v(2)]), "%!d(BADINDEX)");
-    assert.equal(sprintf("%*d|%-*d|%.*f", [v(5), v(42), v(4), v(7), v(2), v(3.14159)]), "   42|7   |3.14");
+    assert.equal(sprintf("%*d|%-*d|%.*f", [v(5), v(42), v(4), v(7), v(2), v(1.23456)]), "   42|7   |1.23");
     assert.equal(sprintf("%*d", [v("x"), v(1)]), "%!(BADWIDTH)1");
     assert.equal(sprintf("%", []), "%!(NOVERB)");
     assert.equal(sprintf("%d", [v("hi")]), "%!d(string=hi)");
