@@ -154,58 +154,82 @@ STRINGER.interfaceMethods = ["String"];
  */
 export const REFLECT_VALUE = new GoType("struct", "reflect.Value");
 
-const cache = new Map<string, GoType>();
+// Type literals are memoized by their components, so that identity is object identity: []T of
+// one T is always one object. Weak maps, so that the types inferred for data do not outlive it.
+const slices = new WeakMap<GoType, GoType>();
+const pointers = new WeakMap<GoType, GoType>();
+const chans = new WeakMap<GoType, GoType>();
+const arrays = new WeakMap<GoType, Map<number, GoType>>();
+const maps = new WeakMap<GoType, WeakMap<GoType, GoType>>();
 
-function memo(key: string, make: () => GoType): GoType {
-  let t = cache.get(key);
+function memoOne(cache: WeakMap<GoType, GoType>, elem: GoType, make: () => GoType): GoType {
+  let t = cache.get(elem);
   if (!t) {
     t = make();
-    cache.set(key, t);
+    cache.set(elem, t);
   }
   return t;
 }
 
-// Type literals are identical when they are written the same way; memoizing by that spelling lets
-// identity be object identity. Named types are distinct objects, so they key by identity.
+export function sliceOf(elem: GoType): GoType {
+  return memoOne(slices, elem, () => new GoType("slice", undefined, elem));
+}
+
+export function arrayOf(length: number, elem: GoType): GoType {
+  let byLength = arrays.get(elem);
+  if (!byLength) {
+    byLength = new Map();
+    arrays.set(elem, byLength);
+  }
+  let t = byLength.get(length);
+  if (!t) {
+    t = new GoType("array", undefined, elem, undefined, length);
+    byLength.set(length, t);
+  }
+  return t;
+}
+
+export function pointerTo(elem: GoType): GoType {
+  return memoOne(pointers, elem, () => new GoType("pointer", undefined, elem));
+}
+
+export function mapOf(key: GoType, elem: GoType): GoType {
+  let byElem = maps.get(key);
+  if (!byElem) {
+    byElem = new WeakMap();
+    maps.set(key, byElem);
+  }
+  return memoOne(byElem, elem, () => new GoType("map", undefined, elem, key));
+}
+
+export function chanOf(elem: GoType): GoType {
+  return memoOne(chans, elem, () => new GoType("chan", undefined, elem));
+}
+
+// Function types are few (declared ones, and interface{}-only defaults): a plain map will do.
+const funcs = new Map<string, GoType>();
 const ids = new WeakMap<GoType, number>();
 let nextId = 0;
-function id(t: GoType): string {
-  if (t.name === undefined) return `(${t})`;
+function id(t: GoType): number {
   let n = ids.get(t);
   if (n === undefined) {
     n = nextId++;
     ids.set(t, n);
   }
-  return `#${n}`;
-}
-
-export function sliceOf(elem: GoType): GoType {
-  return memo(`[]${id(elem)}`, () => new GoType("slice", undefined, elem));
-}
-
-export function arrayOf(length: number, elem: GoType): GoType {
-  return memo(`[${length}]${id(elem)}`, () => new GoType("array", undefined, elem, undefined, length));
-}
-
-export function pointerTo(elem: GoType): GoType {
-  return memo(`*${id(elem)}`, () => new GoType("pointer", undefined, elem));
-}
-
-export function mapOf(key: GoType, elem: GoType): GoType {
-  return memo(`map[${id(key)}]${id(elem)}`, () => new GoType("map", undefined, elem, key));
-}
-
-export function chanOf(elem: GoType): GoType {
-  return memo(`chan ${id(elem)}`, () => new GoType("chan", undefined, elem));
+  return n;
 }
 
 /** A function type; with `variadic`, the last parameter is given as its element type (`...T` as T). */
 export function funcOf(params: readonly GoType[], results: readonly GoType[], variadic = false): GoType {
   const ps = variadic ? [...params.slice(0, -1), sliceOf(params[params.length - 1]!)] : [...params];
   const sig: Signature = { params: ps, variadic, results: [...results] };
-  return memo(`func ${ps.map(id).join(",")}${variadic ? "..." : ""}->${results.map(id).join(",")}`, () => {
-    return new GoType("func", undefined, undefined, undefined, undefined, sig);
-  });
+  const key = `${ps.map(id).join(",")}${variadic ? "..." : ""}->${results.map(id).join(",")}`;
+  let t = funcs.get(key);
+  if (!t) {
+    t = new GoType("func", undefined, undefined, undefined, undefined, sig);
+    funcs.set(key, t);
+  }
+  return t;
 }
 
 /** An unnamed struct type (`struct { a int; b string }`). */
