@@ -34,6 +34,7 @@ import {
   isUintKind,
   pointerTo,
   REFLECT_VALUE,
+  type Signature,
   STRING,
 } from "./types.js";
 import {
@@ -90,38 +91,33 @@ interface Variable {
   value: Value;
 }
 
+/** Arguments as a JavaScript function gets them: Values for reflect.Value parameters, else JavaScript values. */
+function jsArgs(sig: Signature, args: readonly Value[]): unknown[] {
+  return args.map((a, i) => {
+    const last = sig.params.length - 1;
+    const p = sig.variadic && i >= last ? sig.params[last]!.elem : sig.params[Math.min(i, last)];
+    return p === REFLECT_VALUE ? a : toJs(a);
+  });
+}
+
+/** A JavaScript function of the given Go func type, as the executor calls it. */
 export function callableOf(fn: unknown, type: GoType): Callable {
+  const sig = type.sig!;
   return {
     type,
     builtin: false,
-    invoke(args: Value[]): Value {
-      const sig = type.sig!;
-      const js = args.map((a, i) => {
-        const p = sig.params[Math.min(i, sig.params.length - 1)];
-        return p === REFLECT_VALUE ||
-          (sig.variadic && i >= sig.params.length - 1 && p?.elem === REFLECT_VALUE)
-          ? a
-          : toJs(a);
-      });
-      const ret = (fn as (...a: unknown[]) => unknown)(...js);
-      return makeValue(sig.results[0] ?? ANY, ret);
-    },
+    invoke: (args) =>
+      makeValue(sig.results[0] ?? ANY, (fn as (...a: unknown[]) => unknown)(...jsArgs(sig, args))),
   };
 }
 
 function methodCallable(m: BoundMethod): Callable {
+  const sig = m.method.sig;
+  const fn = m.method.fn as (...a: unknown[]) => unknown;
   return {
     type: m.type,
     builtin: false,
-    invoke(args: Value[]): Value {
-      const sig = m.method.sig;
-      const js = args.map((a, i) => {
-        const p = sig.params[Math.min(i, sig.params.length - 1)];
-        return p === REFLECT_VALUE ? a : toJs(a);
-      });
-      const ret = (m.method.fn as (...a: unknown[]) => unknown).apply(m.receiver, js);
-      return makeValue(sig.results[0] ?? ANY, ret);
-    },
+    invoke: (args) => makeValue(sig.results[0] ?? ANY, fn.apply(m.receiver, jsArgs(sig, args))),
   };
 }
 
