@@ -934,8 +934,3 @@ export function sprintln(args: readonly Value[]): string {
   });
   return `${p.buf}\n`;
 }
-
-/** A value as %v prints it. */
-export function formatValue(v: Value): string {
-  return sprint([v]);
-}

@@ -225,8 +225,3 @@ export class Template {
     return t.execute(data);
   }
 }
-
-/** template.Must: the template, or the parse error thrown. */
-export function parseTemplate(name: string, text: string, funcs: FuncMap = {}): Template {
-  return Template.new(name).funcs(funcs).parse(text);
-}

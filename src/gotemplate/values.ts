@@ -170,7 +170,7 @@ function pad(n: number, width = 2): string {
 }
 
 /** time.Time's String(), in UTC. */
-export function goTimeString(t: Date): string {
+function goTimeString(t: Date): string {
   const ms = t.getUTCMilliseconds();
   const frac = ms ? `.${pad(ms, 3).replace(/0+$/, "")}` : "";
   return (
@@ -332,7 +332,7 @@ export function typeOfJs(v: unknown): GoType {
 }
 
 /** The type of a bare `null`: a nil pointer to nothing in particular. */
-export const NIL_POINTER = pointerTo(ANY);
+const NIL_POINTER = pointerTo(ANY);
 
 // ---------------------------------------------------------------------------------------------
 // Value
