@@ -469,8 +469,8 @@ export async function main(argv: string[]): Promise<number> {
 
 /**
  * Prints an error once, at the edge: a BerthError or a system error as one line (Docker prints
- * reference and --format template errors bare, Berth everything else after "Error: "); anything else is a bug in
- * Berth, printed with its stack so that it can be reported.
+ * reference and --format template errors bare, Berth everything else after "Error: "); anything
+ * else is a bug in Berth, printed with its stack so that it can be reported.
  */
 export function reportError(err: unknown): number {
   if (err instanceof InvalidReferenceError || err instanceof FormatError) {

@@ -91,7 +91,7 @@ interface Variable {
   value: Value;
 }
 
-/** Arguments as a JavaScript function gets them: Values for reflect.Value parameters, else JavaScript values. */
+/** Arguments as a JavaScript function gets them: Values for reflect.Value parameters, else JS values. */
 function jsArgs(sig: Signature, args: readonly Value[]): unknown[] {
   return args.map((a, i) => {
     const last = sig.params.length - 1;

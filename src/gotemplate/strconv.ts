@@ -366,7 +366,8 @@ function fmtX(x: number, prec: number, upper: boolean): string {
   } else if (prec < 0) digits = digits.replace(/0+$/, "");
   else digits = digits.padEnd(prec, "0");
   if (x === 0) lead = 0n;
-  let s = `0x${lead}${digits ? `.${digits}` : ""}p${exp < 0 ? "-" : "+"}${String(Math.abs(exp)).padStart(2, "0")}`;
+  const e = `${exp < 0 ? "-" : "+"}${String(Math.abs(exp)).padStart(2, "0")}`;
+  let s = `0x${lead}${digits ? `.${digits}` : ""}p${e}`;
   if (upper) s = s.toUpperCase();
   return s;
 }

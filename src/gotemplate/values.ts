@@ -82,7 +82,10 @@ export function typed(type: GoType, value: unknown): Typed {
 
 const funcTypes = new WeakMap<object, GoType>();
 
-/** Declares a function's Go signature (a func type from {@link funcOf}); returns the function. The type is kept per function object: give each signature its own function. */
+/**
+ * Declares a function's Go signature (a func type from {@link funcOf}); returns the function. The
+ * type is kept per function object: give each signature a function of its own.
+ */
 export function goFunc<F extends (...args: never[]) => unknown>(type: GoType, fn: F): F {
   funcTypes.set(fn, type);
   return fn;

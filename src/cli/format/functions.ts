@@ -45,7 +45,7 @@ export const goToUpper = (s: string) => mapRunes(s, (c) => c.toUpperCase());
 // İ is the one letter whose lower case JavaScript spells with two code points and Go with one.
 export const goToLower = (s: string) => mapRunes(s, (c) => (c === "\u0130" ? "i" : c.toLowerCase()));
 
-/** strings.Title: the first letter of each word upper-cased; words break at what is not a letter, digit or mark. */
+/** strings.Title: each word's first letter upper-cased; words break at what is not a letter or digit. */
 export function goTitle(s: string): string {
   let prev = " ";
   let out = "";
@@ -96,7 +96,7 @@ export const DOCKER_FUNCS: FuncMap = {
   truncate: goFunc(funcOf([S, INT], [S]), truncate),
 };
 
-/** A header stand-in of the given signature: the column name, unchanged (a new function each, as goFunc keys by function). */
+/** A header stand-in: the column name, unchanged (a function of its own each, as goFunc keys by function). */
 const same = (params: GoType[]) => goFunc(funcOf(params, [STRING]), (v: string) => v);
 
 /** docker's HeaderFunctions: a table's header row keeps each column's name (pad is not replaced). */

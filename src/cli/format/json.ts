@@ -29,7 +29,7 @@ export interface GoJsonOptions {
   indent?: string;
   /** How to read an object that was not marked as a struct: Go map (sorted keys) or struct (as written). */
   plainObjects?: "map" | "struct";
-  /** Objects encoded as a map of their fields whatever the surrounding options say (docker's formatter contexts). */
+  /** Objects encoded as a map of their fields whatever the options say (docker's formatter contexts). */
   asMarshaledMap?: (obj: object) => boolean;
 }
 
