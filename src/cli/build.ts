@@ -436,6 +436,8 @@ async function diskUsage(ctx: CliContext, flags: { verbose?: boolean; format?: s
       Size: "SIZE",
       Reclaimable: "RECLAIMABLE",
     },
+    process.stdout,
+    "*formatter.diskUsageImagesContext",
   );
   if (flags.verbose) {
     const entries = BuildCache.open(ctx.store).entries();

@@ -1,6 +1,7 @@
 import { BerthError } from "../errors.js";
 import { InvalidReferenceError } from "../oci/errors.js";
 import { Command, CommanderError } from "./commander.js";
+import { FormatError } from "./format/errors.js";
 
 type Loader = () => Promise<Command>;
 
@@ -517,11 +518,11 @@ export async function main(argv: string[]): Promise<number> {
 
 /**
  * Prints an error once, at the edge: a BerthError or a system error as one line (Docker prints
- * reference errors bare, Berth everything else after "Error: "); anything else is a bug in
- * Berth, printed with its stack so that it can be reported.
+ * reference and --format template errors bare, Berth everything else after "Error: "); anything
+ * else is a bug in Berth, printed with its stack so that it can be reported.
  */
 export function reportError(err: unknown): number {
-  if (err instanceof InvalidReferenceError) {
+  if (err instanceof InvalidReferenceError || err instanceof FormatError) {
     process.stderr.write(`${err.message}\n`);
     return err.exitCode;
   }

@@ -51,17 +51,29 @@ export function psCommand(name = "ps"): Command {
         list = list.filter((c) => filters.every((f) => matches(c, f, ancestors)));
         if (last > 0) list = list.slice(0, last);
         const id = (full: string) => (flags.trunc ? full.slice(0, 12) : full);
+        // docker checks a --format before listing, on an empty row, whether or not -q drops it.
+        if (flags.format) {
+          if (flags.quiet) {
+            process.stderr.write(
+              "WARNING: Ignoring custom format, because both --format and --quiet are set.\n",
+            );
+          }
+          const { validatePsFormat, withLabelMethods } = await import("./format/table.js");
+          validatePsFormat(flags.format, withLabelMethods(emptyRow(), {}), PS_ROW_TYPE);
+        }
         if (flags.quiet) {
           process.stdout.write(list.map((c) => `${id(c.id)}\n`).join(""));
           return;
         }
         const now = Date.now();
-        const rows = [];
+        const rows: PsFields[] = [];
+        const rowLabels: Record<string, string>[] = [];
         for (const c of list) {
           const command = commandText(c);
           const labels = Object.entries(c.settings.labels)
             .map(([k, v]) => `${k}=${v}`)
             .join(",");
+          rowLabels.push(c.settings.labels);
           rows.push({
             ID: id(c.id),
             Image: imageText(c, ctx.store.db, flags.trunc),
@@ -90,9 +102,43 @@ export function psCommand(name = "ps"): Command {
           return;
         }
         const { printRows } = await import("./output.js");
-        printRows(rows, flags.format, `table ${columns.map((c) => `{{.${c}}}`).join("\t")}`, HEADERS);
+        const { withLabelMethods } = await import("./format/table.js");
+        printRows(
+          rows.map((r, i) => withLabelMethods(r, rowLabels[i]!)),
+          flags.format,
+          `table ${columns.map((c) => `{{.${c}}}`).join("\t")}`,
+          HEADERS,
+          process.stdout,
+          PS_ROW_TYPE,
+        );
       }),
     );
+}
+
+/** The Go type of docker's ps rows, as its template errors name it. */
+const PS_ROW_TYPE = "*formatter.ContainerContext";
+
+type PsFields = Record<
+  | "ID"
+  | "Image"
+  | "Command"
+  | "CreatedAt"
+  | "RunningFor"
+  | "Ports"
+  | "State"
+  | "Status"
+  | "Size"
+  | "Names"
+  | "Labels"
+  | "Mounts"
+  | "Networks",
+  string
+>;
+
+function emptyRow(): PsFields {
+  const row = {} as PsFields;
+  for (const k of Object.keys(HEADERS)) row[k as keyof PsFields] = "";
+  return row;
 }
 
 const HEADERS: Record<string, string> = {
