@@ -1,7 +1,10 @@
 import { existsSync, mkdirSync, readFileSync, rmSync, watch, writeFileSync } from "node:fs";
+import { release } from "node:os";
 import { join } from "node:path";
 import type { Writable } from "node:stream";
 import { isAlive, processStart } from "../liveness.js";
+import { capabilityNames } from "./capabilities.js";
+import { devicesFromPath, hostDevices } from "./devices.js";
 import { HelperBatch } from "./exec-file.js";
 import { Handoff, handoffCommand, makeHandoffFifo } from "./handoff.js";
 import {
@@ -22,6 +25,7 @@ import { SOCKET_DIR } from "./paths.js";
 import type { PortBinding } from "./ports.js";
 import { resolveUserInRoot } from "./process-user.js";
 import { sandboxSpec } from "./sandbox-spec.js";
+import { nativeArch } from "./seccomp/profile.js";
 import type { SandboxSettings } from "./settings.js";
 
 /*
@@ -154,6 +158,10 @@ export async function startSandbox(
       netnsPath: netns ? netnsPath(id) : undefined,
       initBinary: req.initBinary,
       cgroupsPath: `berth-${id}`,
+      devices: (s.devices ?? []).flatMap(devicesFromPath),
+      ...(s.privileged ? { hostDevices: hostDevices() } : {}),
+      ...(s.privileged || s.capAdd?.includes("ALL") ? { capabilities: hostCapabilities() } : {}),
+      seccomp: { arch: nativeArch(), kernel: release() },
     });
     writeFileSync(join(paths.bundle, "config.json"), JSON.stringify(spec));
     // A container of this name the runtime still knows (a crash between create and delete).
@@ -279,6 +287,12 @@ export async function releaseSandbox(
   rmSync(join(SOCKET_DIR, id), { force: true });
   const steps = await pending;
   for (const r of steps) if (r.status === "rejected") throw r.reason;
+}
+
+/** What this process may pass on: its bounding set (a container cannot have more). */
+function hostCapabilities(): string[] {
+  const line = /^CapBnd:\s*([0-9a-f]+)$/m.exec(readText("/proc/self/status"));
+  return capabilityNames(line?.[1] ?? "0");
 }
 
 function readText(path: string): string {

@@ -6,6 +6,7 @@ import type { ContainerPaths } from "./paths.js";
 import type { ContainerRecord } from "./records.js";
 import { removeContainer } from "./remove.js";
 import { startSandbox } from "./sandbox.js";
+import { shiftedLowers } from "./userns.js";
 
 export interface StartHooks {
   /** Called once the process exists and before it runs: attach to its output here. */
@@ -78,7 +79,9 @@ export async function startLocked(
       {
         id: rec.id,
         paths,
-        lowers: c.lowerDirs(rec),
+        lowers: rec.settings.idMap
+          ? await shiftedLowers(c.lowerDirs(rec), rec.settings.idMap, c.store.tmpDir())
+          : c.lowerDirs(rec),
         settings: rec.settings,
         output: { log: paths.log },
         initBinary: c.opts.initBinary,
