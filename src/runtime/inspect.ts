@@ -1,4 +1,5 @@
 import type { Containers, ContainerView } from "./containers.js";
+import { securityHostConfig } from "./inspect-security.js";
 
 const ZERO_TIME = "0001-01-01T00:00:00Z";
 
@@ -74,9 +75,7 @@ export function inspectContainer(containers: Containers, c: ContainerView): Reco
       Memory: s.limits.memory ?? 0,
       NanoCpus: s.limits.cpus ? Math.round(s.limits.cpus * 1e9) : 0,
       PidsLimit: s.limits.pidsLimit ?? null,
-      CapAdd: null,
-      CapDrop: null,
-      Privileged: false,
+      ...securityHostConfig(s),
       Runtime: "runc",
     },
     GraphDriver: {
