@@ -1,4 +1,5 @@
 import { spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import {
   chmodSync,
   closeSync,
@@ -8,6 +9,7 @@ import {
   lutimesSync,
   mkdirSync,
   openSync,
+  renameSync,
   rmSync,
   symlinkSync,
   writeSync,
@@ -189,14 +191,18 @@ function extractInRoot(
       if (!st.isDirectory()) rmSync(p, { force: true });
     } catch {}
   };
-  let pendingMeta: { path: string; entry: TarEntry } | undefined;
+  let pendingMeta: { path: string; entry: TarEntry; final?: string } | undefined;
   const finishMeta = () => {
     if (!pendingMeta) return;
-    const { path, entry } = pendingMeta;
+    const { path, entry, final } = pendingMeta;
     if (entry.type !== "symlink") chmodSync(path, entry.mode & 0o7777);
     try {
       lutimesSync(path, entry.mtime, entry.mtime);
     } catch {}
+    if (final) {
+      clear(final);
+      renameSync(path, final);
+    }
     pendingMeta = undefined;
   };
   const reader = new TarReader({
@@ -210,10 +216,14 @@ function extractInRoot(
         case "directory":
           if (!existsSync(path)) mkdirSync(path, { recursive: false });
           break;
-        case "file":
-          clear(path);
-          fd = openSync(path, "wx", entry.mode & 0o7777);
-          break;
+        case "file": {
+          // Written under a temporary name beside it, renamed over it once whole: a copy
+          // interrupted part-way leaves no partial file under the final name.
+          const partial = join(dirname(path), `.berth-cp-${process.pid}-${randomBytes(6).toString("hex")}`);
+          fd = openSync(partial, "wx", entry.mode & 0o7777);
+          pendingMeta = { path: partial, entry, final: path };
+          return;
+        }
         case "symlink":
           clear(path);
           symlinkSync(entry.linkname, path);
@@ -239,12 +249,19 @@ function extractInRoot(
     },
   });
   return new Promise((resolve, reject) => {
+    const fail = (err: unknown) => {
+      // A file being written when the copy failed goes: nothing partial stays.
+      if (fd !== undefined) closeSync(fd);
+      fd = undefined;
+      if (pendingMeta?.final) rmSync(pendingMeta.path, { force: true });
+      reject(err);
+    };
     tar.on("data", (chunk: Buffer) => {
       try {
         reader.push(chunk);
       } catch (err) {
         tar.destroy();
-        reject(err);
+        fail(err);
       }
     });
     tar.on("end", () => {
@@ -252,9 +269,9 @@ function extractInRoot(
         reader.end();
         resolve();
       } catch (err) {
-        reject(err);
+        fail(err);
       }
     });
-    tar.on("error", reject);
+    tar.on("error", fail);
   });
 }

@@ -1,3 +1,5 @@
+import { existsSync } from "node:fs";
+import { join } from "node:path";
 import type { Containers, ContainerView } from "./containers.js";
 import { securityHostConfig } from "./inspect-security.js";
 
@@ -41,7 +43,7 @@ export function inspectContainer(containers: Containers, c: ContainerView): Reco
       Running: running,
       Paused: false,
       Restarting: o.state === "restarting",
-      OOMKilled: false,
+      OOMKilled: !running && existsSync(join(paths.bundle, "oom")),
       Dead: o.state === "dead",
       Pid: running ? (c.pid ?? 0) : 0,
       ExitCode: o.exitCode,

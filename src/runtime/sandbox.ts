@@ -4,6 +4,7 @@ import { join } from "node:path";
 import type { Writable } from "node:stream";
 import { isAlive, processStart } from "../liveness.js";
 import { capabilityNames } from "./capabilities.js";
+import { oomKilled, recordCgroupParents, removeCgroupDirs, sandboxCgroupDirs } from "./cgroups.js";
 import { devicesFromPath, hostDevices } from "./devices.js";
 import { HelperBatch } from "./exec-file.js";
 import { Handoff, handoffCommand, makeHandoffFifo } from "./handoff.js";
@@ -27,6 +28,7 @@ import { resolveUserInRoot } from "./process-user.js";
 import { sandboxSpec } from "./sandbox-spec.js";
 import { nativeArch } from "./seccomp/profile.js";
 import type { SandboxSettings } from "./settings.js";
+import { killSlirpOf, killStrandedMonitor } from "./strays.js";
 
 /*
  * One sandbox lifecycle, after podman's container_internal.go: prepare the root filesystem and
@@ -148,6 +150,7 @@ export async function startSandbox(
       resolvConf(readText("/etc/resolv.conf"), s.network === "default" ? "private" : s.network),
     );
     rmSync(paths.exitFile, { force: true });
+    rmSync(join(paths.bundle, "oom"), { force: true });
     const settled = await Promise.allSettled(helpers);
     for (const r of settled) if (r.status === "rejected") throw r.reason;
     const user = await resolveUserInRoot(paths.merged, s.user);
@@ -164,6 +167,7 @@ export async function startSandbox(
       seccomp: { arch: nativeArch(), kernel: release() },
     });
     writeFileSync(join(paths.bundle, "config.json"), JSON.stringify(spec));
+    recordCgroupParents(paths.bundle);
     // A container of this name the runtime still knows (a crash between create and delete).
     await runtime.delete(id, { force: true });
 
@@ -269,15 +273,24 @@ export async function releaseSandbox(
   paths: SandboxPaths,
   slirp?: ProcessRef | null,
 ): Promise<void> {
+  const ns = netnsPath(id);
   if (slirp?.pid && isAlive(slirp.pid, slirp.start)) {
     try {
       process.kill(slirp.pid, "SIGKILL");
+    } catch {}
+  } else if (existsSync(ns)) killSlirpOf(ns);
+  await killStrandedMonitor(runtime, id, paths.bundle, paths.exitFile);
+  // Read before the runtime removes the cgroups: conmon cannot see OOM kills on every kernel.
+  const cgroups = sandboxCgroupDirs(id, paths.bundle);
+  if (oomKilled(cgroups)) {
+    try {
+      writeFileSync(join(paths.bundle, "oom"), "");
     } catch {}
   }
   // umount, ip netns delete and the runtime's delete run side by side in one shell.
   const batch = new HelperBatch();
   const pending = Promise.allSettled([
-    existsSync(netnsPath(id)) ? deleteNetns(id, batch.exec) : undefined,
+    existsSync(ns) ? deleteNetns(id, batch.exec) : undefined,
     runtime.delete(id, { force: true, exec: batch.exec }),
     unmount(paths.merged, batch.exec),
   ]);
@@ -287,6 +300,8 @@ export async function releaseSandbox(
   rmSync(join(SOCKET_DIR, id), { force: true });
   const steps = await pending;
   for (const r of steps) if (r.status === "rejected") throw r.reason;
+  // What a runtime killed part-way through create left, where its delete no longer looks.
+  await removeCgroupDirs(cgroups);
 }
 
 /** What this process may pass on: its bounding set (a container cannot have more). */
