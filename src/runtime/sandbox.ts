@@ -111,10 +111,14 @@ export async function startSandbox(
     mkdirSync(SOCKET_DIR, { recursive: true });
     // ip netns, mount and mkfifo run side by side in one shell (see HelperBatch).
     const batch = new HelperBatch();
-    const netns = s.network === "default" ? createNetns(id, batch.exec) : undefined;
+    // In a user namespace the container's network namespace must be its own (made by the
+    // runtime, owned by the user namespace), or an exec could not join it: slirp4netns then
+    // joins it once the container exists. Otherwise it is made first, beside everything else.
+    const ownNetns = s.network === "default" && s.idMap !== undefined;
+    const netns = s.network === "default" && !ownNetns ? createNetns(id, batch.exec) : undefined;
     // ---- network: slirp4netns and the port forwards come up while the rootfs is mounted and
     // the runtime creates the container: only the process's start waits for them.
-    network = netns?.then(async (ns) => {
+    const connect = async (ns: string) => {
       const child = startSlirp(ns, paths.slirpSocket);
       if (child.pid) slirp = { pid: child.pid, start: processStart(child.pid) ?? null };
       await child.ready;
@@ -125,7 +129,8 @@ export async function startSandbox(
         bound.push(b);
       }
       ports = bound;
-    });
+    };
+    network = netns?.then(connect);
     network?.catch(() => {});
     const rootfs = async () => {
       if (!isMounted(paths.merged))
@@ -199,6 +204,10 @@ export async function startSandbox(
     if (createdBy.status === "rejected") throw createdBy.reason;
     if (networkBy.status === "rejected") throw networkBy.reason;
     const made = createdBy.value;
+    if (ownNetns) {
+      network = connect(`/proc/${made.init.pid}/ns/net`);
+      await network;
+    }
     if (handoff && made.monitor) {
       handoff.monitor.pid = made.monitor.pid;
       handoff.monitor.start = made.monitor.start;
@@ -278,7 +287,7 @@ export async function releaseSandbox(
     try {
       process.kill(slirp.pid, "SIGKILL");
     } catch {}
-  } else if (existsSync(ns)) killSlirpOf(ns);
+  } else if (existsSync(ns) || existsSync(paths.slirpSocket)) killSlirpOf(paths.slirpSocket);
   await killStrandedMonitor(runtime, id, paths.bundle, paths.exitFile);
   // Read before the runtime removes the cgroups: conmon cannot see OOM kills on every kernel.
   const cgroups = sandboxCgroupDirs(id, paths.bundle);

@@ -9,12 +9,12 @@ import type { OciRuntime } from "./oci-runtime.js";
  * before their pids reached the container's record. A release finds them by what names them.
  */
 
-/** Kills the slirp4netns processes serving a network namespace (their command line names its path). */
-export function killSlirpOf(nsPath: string): number[] {
+/** Kills the slirp4netns processes of a sandbox: their command line names its API socket. */
+export function killSlirpOf(apiSocket: string): number[] {
   const killed: number[] = [];
   for (const pid of pids()) {
     if (comm(pid) !== "slirp4netns") continue;
-    if (!cmdline(pid).includes(`\0${nsPath}\0`)) continue;
+    if (!cmdline(pid).includes(`\0${apiSocket}\0`)) continue;
     try {
       process.kill(pid, "SIGKILL");
       killed.push(pid);
