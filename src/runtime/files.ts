@@ -26,6 +26,7 @@ import { withContainerLock } from "./lock.js";
 import { isMounted, mountOverlay, unmount } from "./overlay.js";
 import type { ContainerRecord } from "./records.js";
 import { resolveInRoot } from "./rootfs.js";
+import { ownersInside } from "./userns.js";
 
 /** Runs fn with the container's merged tree mounted (mounting a stopped container's for the call). */
 export async function withRootfs<T>(
@@ -57,8 +58,11 @@ export async function withRootfs<T>(
 
 /** `export`: a tar of the container's whole filesystem as it sees it (the merged tree). */
 export async function exportContainer(containers: Containers, input: string, out: Writable): Promise<void> {
-  await withRootfs(containers, input, async (root) => {
-    const { stream, result } = createLayerFromDirectory(root, { compression: "none" });
+  await withRootfs(containers, input, async (root, rec) => {
+    const { stream, result } = createLayerFromDirectory(root, {
+      compression: "none",
+      ...(rec.settings.idMap ? { owners: ownersInside(rec.settings.idMap) } : {}),
+    });
     await pipeline(stream, out);
     await result;
   });

@@ -229,3 +229,17 @@ export async function shiftedLowers(lowers: string[], map: IdMap, tmpDir: string
   for (const l of layers) shifted.push(await shiftedLayer(dirname(l), map, tmpDir));
   return [init!, ...shifted];
 }
+
+/** A host ID's container ID under a mapping (undefined: not mapped). */
+export function containerId(maps: readonly SpecIdMapping[], id: number): number | undefined {
+  for (const m of maps) if (id >= m.hostID && id < m.hostID + m.size) return m.containerID + id - m.hostID;
+  return undefined;
+}
+
+/** Owners as a container of the mapping sees them (for commit and export): unmapped ones are nobody's. */
+export function ownersInside(map: IdMap): (uid: number, gid: number) => [number, number] {
+  return (uid, gid) => [
+    containerId(map.uidMappings, uid) ?? 65534,
+    containerId(map.gidMappings, gid) ?? 65534,
+  ];
+}

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { chmod, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { tempDir } from "../helpers/processes.js";
+import { run, tempDir } from "../helpers/processes.js";
 import { berth, storeWithFixtures } from "./helpers.js";
 
 /*
@@ -110,6 +110,38 @@ describe("user namespaces", () => {
     const [first] = before;
     const copy = await stat(join(root, "layers", first!, "diff", "bin", "busybox"));
     assert.equal(copy.uid, base);
+  });
+
+  test("commit and export of a container in a user namespace record the owners it sees, not the host's", async () => {
+    await ok([
+      "run",
+      "--name",
+      "to-commit",
+      "--userns",
+      "auto",
+      "busybox:1",
+      "sh",
+      "-c",
+      "touch /made-by-root; adduser -D -u 1234 someone; su someone -c 'touch /tmp/made-by-someone'",
+    ]);
+    await ok(["commit", "to-commit", "userns-commit:1"]);
+    const r = await ok([
+      "run",
+      "--rm",
+      "userns-commit:1",
+      "ls",
+      "-ln",
+      "/made-by-root",
+      "/tmp/made-by-someone",
+    ]);
+    assert.match(r.stdout, /^-\S+\s+\d+\s+0\s+0\s.*\/made-by-root$/m);
+    assert.match(r.stdout, /^-\S+\s+\d+\s+1234\s+1234\s.*\/tmp\/made-by-someone$/m);
+    const file = join(dir, "export.tar");
+    await ok(["export", "-o", file, "to-commit"]);
+    const listing = await run("tar", ["-tvf", file, "made-by-root"]);
+    assert.match(listing.stdout, /^-\S+ 0\/0 /, "export: root's file is 0/0");
+    await ok(["rm", "to-commit"]);
+    await ok(["rmi", "userns-commit:1"]);
   });
 
   test("the walls still stand inside a user namespace: capabilities, seccomp, the cgroup escape", async () => {
