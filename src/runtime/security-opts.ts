@@ -82,9 +82,9 @@ export interface IdMap {
 /**
  * A user namespace of the container's own, its IDs mapped onto the host's: root inside is an
  * unprivileged user outside. Its filesystems are made for it (userns.ts: layers with shifted
- * owners). A network namespace made outside it (slirp4netns's) is not its own, so the kernel
- * refuses it a sysfs: it gets the host's /sys read-only, as with the host's network. The cgroup
- * filesystem stays read-only. Comes after withNetwork.
+ * owners), and its network namespace is its own (the lifecycle has slirp4netns join it). A
+ * network namespace it does not own (the host's) cannot have a sysfs mounted from inside it:
+ * it gets the host's /sys read-only, bound. Comes after withNetwork.
  */
 export function withUserNamespace(map: IdMap | undefined): SpecOpt {
   return (s) => {
