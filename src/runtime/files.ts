@@ -4,6 +4,7 @@ import {
   chmodSync,
   closeSync,
   existsSync,
+  lchownSync,
   linkSync,
   lstatSync,
   lutimesSync,
@@ -26,7 +27,7 @@ import { withContainerLock } from "./lock.js";
 import { isMounted, mountOverlay, unmount } from "./overlay.js";
 import type { ContainerRecord } from "./records.js";
 import { resolveInRoot } from "./rootfs.js";
-import { ownersInside } from "./userns.js";
+import { hostId, ownersInside } from "./userns.js";
 
 /** Runs fn with the container's merged tree mounted (mounting a stopped container's for the call). */
 export async function withRootfs<T>(
@@ -154,7 +155,7 @@ export async function copyToContainer(
   src: string | Readable,
   dest: string,
 ): Promise<void> {
-  await withRootfs(containers, input, async (root) => {
+  await withRootfs(containers, input, async (root, rec) => {
     const destHost = resolveInRoot(root, dest);
     const destIsDir = existsSync(destHost) && lstatSync(destHost).isDirectory();
     let tar: Readable;
@@ -172,7 +173,12 @@ export async function copyToContainer(
       if (!destIsDir) throw new RuntimeError(`destination "${dest}" must be a directory`);
     }
     const base = destIsDir ? dest : posix.dirname(dest);
-    await extractInRoot(root, base, tar, rename);
+    // In a user namespace, what is copied in belongs to the container's root (Docker's rule for cp).
+    const map = rec.settings.idMap;
+    const owner = map
+      ? ([hostId(map.uidMappings, 0) ?? 0, hostId(map.gidMappings, 0) ?? 0] as const)
+      : undefined;
+    await extractInRoot(root, base, tar, rename, owner);
   });
 }
 
@@ -181,6 +187,7 @@ function extractInRoot(
   base: string,
   tar: Readable,
   rename?: (n: string) => string,
+  owner?: readonly [number, number],
 ): Promise<void> {
   let fd: number | undefined;
   const hostPath = (name: string) => {
@@ -199,6 +206,7 @@ function extractInRoot(
   const finishMeta = () => {
     if (!pendingMeta) return;
     const { path, entry, final } = pendingMeta;
+    if (owner) lchownSync(path, owner[0], owner[1]);
     if (entry.type !== "symlink") chmodSync(path, entry.mode & 0o7777);
     try {
       lutimesSync(path, entry.mtime, entry.mtime);

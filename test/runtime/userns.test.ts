@@ -88,6 +88,13 @@ describe("user namespaces", () => {
     const ex = await ok(["exec", "mapped", "sh", "-c", "id -u; cat /proc/self/uid_map"]);
     assert.match(ex.stdout, new RegExp(`^0\\n\\s*0\\s+${base}\\s+${SIZE}`), "exec joins the user namespace");
     assert.equal((await ok(["inspect", "-f", "{{.HostConfig.UsernsMode}}", "mapped"])).stdout.trim(), "auto");
+    await writeFile(join(dir, "copied.txt"), "in\n");
+    await ok(["cp", join(dir, "copied.txt"), "mapped:/copied.txt"]);
+    assert.match(
+      (await ok(["exec", "mapped", "ls", "-ln", "/copied.txt"])).stdout,
+      /^-\S+\s+\d+\s+0\s+0\s/,
+      "cp: what is copied in is the container's root's",
+    );
   });
 
   test("each running container gets IDs of its own; the owner-shifted layers are made once per mapping and reused", async () => {
