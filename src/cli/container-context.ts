@@ -7,6 +7,7 @@ export function containersOf(ctx: CliContext): Containers {
   const bin = realpathSync(process.argv[1]!);
   return new Containers(ctx.store, {
     runtime: ctx.config.runtime,
+    usernsRemap: ctx.config.usernsRemap,
     cleanupCommand: (id) => [process.execPath, bin, "--root", ctx.root, "container", "cleanup", id],
   });
 }

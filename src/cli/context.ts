@@ -30,6 +30,8 @@ export interface ClientConfig {
   runtime: string;
   /** Bytes a build context may hold ("4g", "500m" or a number); `berth build` refuses bigger ones. */
   buildContextLimit?: string | number;
+  /** Docker's userns-remap: containers run in a user namespace mapped onto USER's subordinate IDs (USER[:GROUP]). */
+  usernsRemap?: string;
 }
 
 const DEFAULTS: ClientConfig = {

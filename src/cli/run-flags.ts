@@ -5,8 +5,9 @@ import { type MountRequest, parseMountFlag, parseVolumeFlag } from "../runtime/m
 import { parsePublish } from "../runtime/ports.js";
 import type { RestartPolicy } from "../runtime/settings.js";
 import { type Command, Command as CommandClass } from "./commander.js";
+import { addSecurityFlags, type SecurityFlags, securityRequestFrom } from "./security-flags.js";
 
-export interface RunFlags {
+export interface RunFlags extends SecurityFlags {
   detach?: boolean;
   interactive?: boolean;
   tty?: boolean;
@@ -39,7 +40,7 @@ const collect = (value: string, previous: string[] = []) => [...previous, value]
 
 /** The flags `run` and `create` share, as docker names them. */
 export function containerCommand(name: string, description: string): Command {
-  return new CommandClass(name)
+  const cmd = new CommandClass(name)
     .description(description)
     .argument("<image>", "IMAGE")
     .argument("[command...]", "COMMAND [ARG...]")
@@ -69,6 +70,7 @@ export function containerCommand(name: string, description: string): Command {
     .option("--pull <when>", 'pull image before running ("always", "missing", "never")', "missing")
     .option("--stop-signal <signal>", "signal to stop the container")
     .option("--stop-timeout <seconds>", "timeout (in seconds) to stop a container");
+  return addSecurityFlags(cmd);
 }
 
 /** go-units RAMInBytes: `64m`, `1g`, `512k`, `1024` (bytes); binary multiples. */
@@ -169,6 +171,7 @@ export function createRequestFrom(flags: RunFlags, cmd: string[]): Omit<CreateRe
     );
   const env = [...(flags.envFile ?? []).flatMap(readEnvFile), ...(flags.env ?? []).map(expandEnv)];
   return {
+    ...securityRequestFrom(flags),
     name: flags.name,
     process: {
       cmd,

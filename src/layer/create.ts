@@ -20,6 +20,8 @@ export interface CreateLayerOptions {
   compression: Compression;
   /** gzip 1-9 (default 6), zstd 1-19 (default 3). */
   level?: number;
+  /** The owners the tar records for the files' owners (a user namespace's files shifted back to the image's IDs). */
+  owners?: (uid: number, gid: number) => [number, number];
 }
 
 export interface CreatedLayer {
@@ -54,7 +56,7 @@ export function createLayerFromDirectory(dir: string, opts: CreateLayerOptions):
   const tarHash = new DigestTransform();
   const blobHash = new DigestTransform();
   const counted = { contentSize: 0 };
-  const tar = Readable.from(tarChunks(dir, counted), { objectMode: false, highWaterMark: 1024 * 1024 });
+  const tar = Readable.from(tarChunks(dir, counted, opts.owners), { objectMode: false, highWaterMark: 1024 * 1024 });
   const stages =
     opts.compression === "none"
       ? pipeline(tar, tarHash, blobHash)
@@ -71,7 +73,11 @@ export function createLayerFromDirectory(dir: string, opts: CreateLayerOptions):
 }
 
 /** Tar bytes, batched so that tens of thousands of small files are not as many stream chunks. */
-async function* tarChunks(root: string, counted: { contentSize: number }): AsyncGenerator<Buffer> {
+async function* tarChunks(
+  root: string,
+  counted: { contentSize: number },
+  owners?: (uid: number, gid: number) => [number, number],
+): AsyncGenerator<Buffer> {
   const xattrs = xattrsOf(root);
   const hardlinks = new Map<string, string>();
   const BATCH = 1024 * 1024;
@@ -89,7 +95,7 @@ async function* tarChunks(root: string, counted: { contentSize: number }): Async
       const full = join(root, path);
       const st = lstatSync(full);
       const attrs = xattrs.get(path);
-      const base = headerBase(path, st, attrs);
+      const base = headerBase(path, st, attrs, owners);
       if (isWhiteoutDevice(st)) {
         const marker = rel ? `${rel}/${WHITEOUT_PREFIX}${name}` : `${WHITEOUT_PREFIX}${name}`;
         emit(encodeHeader({ ...base, name: marker, type: "file", xattrs: undefined }));
@@ -162,7 +168,13 @@ async function* tarChunks(root: string, counted: { contentSize: number }): Async
   yield flush();
 }
 
-function headerBase(name: string, st: Stats, attrs: Map<string, Buffer> | undefined): TarHeaderFields {
+function headerBase(
+  name: string,
+  st: Stats,
+  attrs: Map<string, Buffer> | undefined,
+  owners?: (uid: number, gid: number) => [number, number],
+): TarHeaderFields {
+  const [uid, gid] = owners ? owners(st.uid, st.gid) : [st.uid, st.gid];
   let xattrs: Map<string, Buffer> | undefined;
   for (const [k, v] of attrs ?? []) {
     // Overlayfs' own attributes describe this directory's role, not the image's content.
@@ -174,8 +186,8 @@ function headerBase(name: string, st: Stats, attrs: Map<string, Buffer> | undefi
     name,
     type: "file",
     mode: st.mode & 0o7777,
-    uid: st.uid,
-    gid: st.gid,
+    uid,
+    gid,
     size: 0,
     mtime: Math.floor(st.mtimeMs / 1000),
     xattrs,

@@ -16,6 +16,7 @@ import { applyChanges } from "./commit-changes.js";
 import type { Containers } from "./containers.js";
 import { withContainerLock } from "./lock.js";
 import { observe } from "./observe.js";
+import { ownersInside } from "./userns.js";
 
 export interface CommitOptions {
   reference?: Reference;
@@ -42,6 +43,9 @@ export async function commitContainer(
   const paths = containers.paths(rec.id);
   return withContainerLock(containers.db, rec.id, async () => {
     const running = observe(rec, paths).state === "running";
+    // Paused by a commit whose berth was killed: let it run again first.
+    if (running && (await containers.runtime.state(rec.id))?.status === "paused")
+      await containers.runtime.resume(rec.id);
     let pause = running && opts.pause !== false;
     if (pause) await containers.runtime.pause(rec.id);
     const tmp = await store.makeTmpDir("commit");
@@ -49,7 +53,10 @@ export async function commitContainer(
     // prune must not take the new layer or its blob in between.
     const lease = Lease.open(store.db);
     try {
-      const { stream, result } = createLayerFromDirectory(paths.upper, { compression: "gzip" });
+      const { stream, result } = createLayerFromDirectory(paths.upper, {
+        compression: "gzip",
+        ...(rec.settings.idMap ? { owners: ownersInside(rec.settings.idMap) } : {}),
+      });
       await pipeline(stream, createWriteStream(join(tmp, "layer")));
       const layer = await result;
       if (pause) {

@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Readable, Writable } from "node:stream";
 import { processStart } from "../liveness.js";
@@ -88,9 +88,33 @@ export function createUnderConmon(
     let answer = "";
     let settled = false;
     const ended = new Promise<void>((done) => child.on("close", () => done()));
+    // conmon waits for the runtime's output to end before it answers; a runtime killed part-way
+    // leaves its init holding that output, and conmon would never answer: once the runtime is
+    // gone (conmon's children are only a runtime's init, or none) and no answer came, give up.
+    let stuckSince: number | undefined;
+    const spawned = Date.now();
+    const watchdog = setInterval(() => {
+      // A create answers in well under a second: only then is conmon looked at.
+      if (Date.now() - spawned < 1000) return;
+      const monitor = pipes ? child.pid : readPid(conmonPidFile);
+      if (!monitor || created) return;
+      const children = childrenOf(monitor);
+      if (children.some((c) => !c.comm.startsWith("runc:["))) {
+        stuckSince = undefined;
+        return;
+      }
+      stuckSince ??= Date.now();
+      if (Date.now() - stuckSince > STUCK_MS)
+        finish(
+          new RuntimeError(
+            "the OCI runtime ended before the container was created, and conmon cannot tell why",
+          ),
+        );
+    }, 250);
     const finish = (err: Error | undefined) => {
       if (settled) return;
       settled = true;
+      clearInterval(watchdog);
       sync.destroy();
       if (!pipes) {
         child.stderr!.destroy();
@@ -143,6 +167,30 @@ export function createUnderConmon(
     start.on("error", () => {});
     start.end("0");
   });
+}
+
+/** How long conmon may stay without a runtime of its own and without an answer. */
+const STUCK_MS = 2000;
+
+/** A process's children: their pids and names (by /proc/PID/stat's parent field). */
+function childrenOf(parent: number): { pid: number; comm: string }[] {
+  const out: { pid: number; comm: string }[] = [];
+  let names: string[];
+  try {
+    names = readdirSync("/proc");
+  } catch {
+    return out;
+  }
+  for (const name of names) {
+    if (name.charCodeAt(0) > 57) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, "utf8");
+      const close = stat.lastIndexOf(")");
+      const ppid = Number(stat.slice(close + 2).split(" ")[1]);
+      if (ppid === parent) out.push({ pid: Number(name), comm: stat.slice(stat.indexOf("(") + 1, close) });
+    } catch {}
+  }
+  return out;
 }
 
 function readPid(path: string): number | undefined {

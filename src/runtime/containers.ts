@@ -26,6 +26,8 @@ export interface RuntimeOptions {
   cleanupCommand?: (id: string) => string[];
   /** A static init for --init (default: Debian's tini-static). */
   initBinary?: string;
+  /** Docker's daemon-wide `userns-remap` (ROOT/config.yaml `usernsRemap: USER[:GROUP]`): every container not `--userns=host` in that user's IDs. */
+  usernsRemap?: string;
 }
 
 /**

@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { imageConfig } from "../images/describe.js";
 import type { ContainerConfig } from "../oci/manifest.js";
 import type { Containers } from "./containers.js";
+import { autoIdMap, checkCpus, type SecurityRequest, securitySettings } from "./create-security.js";
 import { DEFAULT_INIT_BINARY } from "./defaults.js";
 import { RuntimeError } from "./errors.js";
 import { makeInitLayer } from "./init-layer.js";
@@ -17,8 +18,9 @@ import type { Attach, ContainerSettings, MountSetting, RestartPolicy } from "./s
 import { parseSignal } from "./signals.js";
 import { configEnv, containerCommand, containerEnv, type ProcessFlags } from "./spec.js";
 import type { Limits } from "./spec-opts.js";
+import { chownForMap, openPathTo } from "./userns.js";
 
-export interface CreateRequest {
+export interface CreateRequest extends SecurityRequest {
   imageId: string;
   /** The image as the user named it. */
   image: string;
@@ -93,7 +95,9 @@ export async function createContainer(c: Containers, req: CreateRequest): Promis
       ...(req.stopTimeout !== undefined ? { stopTimeout: req.stopTimeout } : {}),
       attach: req.attach ?? { stdin: req.openStdin ?? false, stdout: true, stderr: true },
     },
+    ...securitySettings(req, c.opts.usernsRemap),
   };
+  checkCpus(settings.limits.cpus);
   parseSignal(settings.stopSignal);
   if (settings.workingDir && !settings.workingDir.startsWith("/"))
     throw new RuntimeError(
@@ -137,6 +141,7 @@ export async function createContainer(c: Containers, req: CreateRequest): Promis
   // The image must still exist when the record lands: rmi checks for containers in its own transaction.
   c.db.write(() => {
     if (!c.store.db.image(req.imageId)) throw new RuntimeError(`No such image: ${req.image}`);
+    if (settings.usernsMode === "auto") settings.idMap = autoIdMap(c.db.all());
     c.db.insert(rec);
   });
   try {
@@ -144,6 +149,11 @@ export async function createContainer(c: Containers, req: CreateRequest): Promis
     for (const dir of [paths.upper, paths.work, paths.merged, paths.bundle, paths.exitDir])
       mkdirSync(dir, { recursive: true });
     makeInitLayer(paths.init, { init: settings.init });
+    if (settings.idMap) {
+      // Root inside owns its layer and mount points, and can reach its root filesystem.
+      chownForMap([paths.upper, paths.init], settings.idMap);
+      openPathTo([c.store.root, join(c.store.root, "containers"), paths.dir]);
+    }
   } catch (err) {
     await rm(paths.dir, { recursive: true, force: true });
     c.db.write(() => c.db.delete(id));

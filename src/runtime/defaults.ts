@@ -22,6 +22,7 @@ export const DEFAULT_CAPABILITIES = [
 export const MASKED_PATHS = [
   "/proc/asound",
   "/proc/acpi",
+  "/proc/interrupts",
   "/proc/kcore",
   "/proc/keys",
   "/proc/latency_stats",

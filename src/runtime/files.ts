@@ -1,13 +1,16 @@
 import { spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import {
   chmodSync,
   closeSync,
   existsSync,
+  lchownSync,
   linkSync,
   lstatSync,
   lutimesSync,
   mkdirSync,
   openSync,
+  renameSync,
   rmSync,
   symlinkSync,
   writeSync,
@@ -24,6 +27,7 @@ import { withContainerLock } from "./lock.js";
 import { isMounted, mountOverlay, unmount } from "./overlay.js";
 import type { ContainerRecord } from "./records.js";
 import { resolveInRoot } from "./rootfs.js";
+import { hostId, ownersInside } from "./userns.js";
 
 /** Runs fn with the container's merged tree mounted (mounting a stopped container's for the call). */
 export async function withRootfs<T>(
@@ -55,8 +59,11 @@ export async function withRootfs<T>(
 
 /** `export`: a tar of the container's whole filesystem as it sees it (the merged tree). */
 export async function exportContainer(containers: Containers, input: string, out: Writable): Promise<void> {
-  await withRootfs(containers, input, async (root) => {
-    const { stream, result } = createLayerFromDirectory(root, { compression: "none" });
+  await withRootfs(containers, input, async (root, rec) => {
+    const { stream, result } = createLayerFromDirectory(root, {
+      compression: "none",
+      ...(rec.settings.idMap ? { owners: ownersInside(rec.settings.idMap) } : {}),
+    });
     await pipeline(stream, out);
     await result;
   });
@@ -148,7 +155,7 @@ export async function copyToContainer(
   src: string | Readable,
   dest: string,
 ): Promise<void> {
-  await withRootfs(containers, input, async (root) => {
+  await withRootfs(containers, input, async (root, rec) => {
     const destHost = resolveInRoot(root, dest);
     const destIsDir = existsSync(destHost) && lstatSync(destHost).isDirectory();
     let tar: Readable;
@@ -166,7 +173,12 @@ export async function copyToContainer(
       if (!destIsDir) throw new RuntimeError(`destination "${dest}" must be a directory`);
     }
     const base = destIsDir ? dest : posix.dirname(dest);
-    await extractInRoot(root, base, tar, rename);
+    // In a user namespace, what is copied in belongs to the container's root (Docker's rule for cp).
+    const map = rec.settings.idMap;
+    const owner = map
+      ? ([hostId(map.uidMappings, 0) ?? 0, hostId(map.gidMappings, 0) ?? 0] as const)
+      : undefined;
+    await extractInRoot(root, base, tar, rename, owner);
   });
 }
 
@@ -175,6 +187,7 @@ function extractInRoot(
   base: string,
   tar: Readable,
   rename?: (n: string) => string,
+  owner?: readonly [number, number],
 ): Promise<void> {
   let fd: number | undefined;
   const hostPath = (name: string) => {
@@ -189,14 +202,19 @@ function extractInRoot(
       if (!st.isDirectory()) rmSync(p, { force: true });
     } catch {}
   };
-  let pendingMeta: { path: string; entry: TarEntry } | undefined;
+  let pendingMeta: { path: string; entry: TarEntry; final?: string } | undefined;
   const finishMeta = () => {
     if (!pendingMeta) return;
-    const { path, entry } = pendingMeta;
+    const { path, entry, final } = pendingMeta;
+    if (owner) lchownSync(path, owner[0], owner[1]);
     if (entry.type !== "symlink") chmodSync(path, entry.mode & 0o7777);
     try {
       lutimesSync(path, entry.mtime, entry.mtime);
     } catch {}
+    if (final) {
+      clear(final);
+      renameSync(path, final);
+    }
     pendingMeta = undefined;
   };
   const reader = new TarReader({
@@ -210,10 +228,14 @@ function extractInRoot(
         case "directory":
           if (!existsSync(path)) mkdirSync(path, { recursive: false });
           break;
-        case "file":
-          clear(path);
-          fd = openSync(path, "wx", entry.mode & 0o7777);
-          break;
+        case "file": {
+          // Written under a temporary name beside it, renamed over it once whole: a copy
+          // interrupted part-way leaves no partial file under the final name.
+          const partial = join(dirname(path), `.berth-cp-${process.pid}-${randomBytes(6).toString("hex")}`);
+          fd = openSync(partial, "wx", entry.mode & 0o7777);
+          pendingMeta = { path: partial, entry, final: path };
+          return;
+        }
         case "symlink":
           clear(path);
           symlinkSync(entry.linkname, path);
@@ -239,12 +261,19 @@ function extractInRoot(
     },
   });
   return new Promise((resolve, reject) => {
+    const fail = (err: unknown) => {
+      // A file being written when the copy failed goes: nothing partial stays.
+      if (fd !== undefined) closeSync(fd);
+      fd = undefined;
+      if (pendingMeta?.final) rmSync(pendingMeta.path, { force: true });
+      reject(err);
+    };
     tar.on("data", (chunk: Buffer) => {
       try {
         reader.push(chunk);
       } catch (err) {
         tar.destroy();
-        reject(err);
+        fail(err);
       }
     });
     tar.on("end", () => {
@@ -252,9 +281,9 @@ function extractInRoot(
         reader.end();
         resolve();
       } catch (err) {
-        reject(err);
+        fail(err);
       }
     });
-    tar.on("error", reject);
+    tar.on("error", fail);
   });
 }

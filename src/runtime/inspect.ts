@@ -1,6 +1,8 @@
-import { basename } from "node:path";
+import { existsSync } from "node:fs";
+import { basename, join } from "node:path";
 import type { Containers, ContainerView } from "./containers.js";
 import { MASKED_PATHS, READONLY_PATHS } from "./defaults.js";
+import { securityHostConfig } from "./inspect-security.js";
 import type { MountSetting } from "./settings.js";
 
 const ZERO_TIME = "0001-01-01T00:00:00Z";
@@ -80,7 +82,7 @@ export function inspectContainer(containers: Containers, c: ContainerView): Reco
       Running: running,
       Paused: false,
       Restarting: o.state === "restarting",
-      OOMKilled: false,
+      OOMKilled: !running && existsSync(join(paths.bundle, "oom")),
       Dead: o.state === "dead",
       Pid: running ? (c.pid ?? 0) : 0,
       ExitCode: o.exitCode,
@@ -169,6 +171,7 @@ export function inspectContainer(containers: Containers, c: ContainerView): Reco
       MaskedPaths: [...MASKED_PATHS],
       ReadonlyPaths: [...READONLY_PATHS],
       ...(s.init ? { Init: true } : {}),
+      ...securityHostConfig(s),
     },
     GraphDriver: {
       Data: {

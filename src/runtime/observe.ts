@@ -1,6 +1,7 @@
-import { readFileSync, statSync } from "node:fs";
+import { existsSync, readFileSync, statSync } from "node:fs";
+import { join } from "node:path";
 import { isAlive } from "../liveness.js";
-import { ContainerPaths } from "./paths.js";
+import { ContainerPaths, runtimeStateDir } from "./paths.js";
 import type { ContainerRecord, ContainerState } from "./records.js";
 
 export interface Observed {
@@ -43,7 +44,17 @@ export function observe(rec: ContainerRecord, paths: ContainerPaths): Observed {
   const exit = readExitFile(paths.exitFile);
   if (exit)
     return { state: "exited", exitCode: exit.code, finishedAt: exit.at, error: rec.error, stale: true };
-  if (isAlive(rec.conmonPid, rec.conmonStart) || isAlive(rec.pid, rec.pidStart)) return same;
+  if (isAlive(rec.conmonPid, rec.conmonStart) || isAlive(rec.pid, rec.pidStart)) {
+    // A start whose berth died between the record and the process's start: runc still holds
+    // the process at its exec FIFO. It never ran; whoever comes next releases it.
+    if (
+      rec.lockPid !== null &&
+      !isAlive(rec.lockPid, rec.lockStart) &&
+      existsSync(join(runtimeStateDir(paths.root), rec.id, "exec.fifo"))
+    )
+      return { state: "created", exitCode: 0, finishedAt: null, error: "", stale: true };
+    return same;
+  }
   return {
     state: "exited",
     exitCode: 255,

@@ -70,6 +70,7 @@ export interface SpecSeccomp {
   defaultAction: string;
   defaultErrnoRet?: number;
   architectures?: string[];
+  flags?: string[];
   syscalls?: {
     names: string[];
     action: string;

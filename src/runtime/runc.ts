@@ -95,6 +95,10 @@ export class Runc implements OciRuntime {
     ]);
     if (r.code !== 0 && !/does not exist|not exist/.test(r.stderr))
       throw new RuntimeError(runtimeMessage(r.stderr) || `${this.path} delete failed`);
+    // A create killed before it wrote its state leaves a directory runc calls nonexistent, yet
+    // refuses a new container of that name over.
+    if (r.code !== 0 && !existsSync(join(this.stateRoot, id, "state.json")))
+      rmSync(join(this.stateRoot, id), { recursive: true, force: true });
   }
 
   /**

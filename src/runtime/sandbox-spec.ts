@@ -1,12 +1,23 @@
+import { CAPABILITIES, capabilitySet } from "./capabilities.js";
 import {
-  DEFAULT_CAPABILITIES,
   DEFAULT_INIT_BINARY,
   DEFAULT_NAMESPACES,
   defaultMounts,
   MASKED_PATHS,
   READONLY_PATHS,
 } from "./defaults.js";
-import type { RuntimeSpec } from "./oci-spec.js";
+import type { ResolvedDevice } from "./devices.js";
+import type { RuntimeSpec, SpecDevice } from "./oci-spec.js";
+import { DEFAULT_SECCOMP_PROFILE, type SeccompHost } from "./seccomp/profile.js";
+import { parseSecurityOptions } from "./security.js";
+import {
+  withDefaultDevices,
+  withDevices,
+  withNoNewPrivileges,
+  withPrivileged,
+  withSeccomp,
+  withUserNamespace,
+} from "./security-opts.js";
 import type { SandboxSettings } from "./settings.js";
 import {
   type EtcFiles,
@@ -45,6 +56,14 @@ export interface HostFacts {
   initBinary?: string;
   /** Relative: runc creates it under the caller's cgroup. */
   cgroupsPath: string;
+  /** settings.devices, resolved to device nodes (devices.ts). */
+  devices?: ResolvedDevice[];
+  /** The host's device nodes, for a privileged sandbox. */
+  hostDevices?: SpecDevice[];
+  /** The capabilities the host allows (its bounding set), for privileged and `--cap-add ALL`. */
+  capabilities?: string[];
+  /** The architecture and kernel the seccomp profile's conditions are read against. */
+  seccomp?: Omit<SeccompHost, "capabilities">;
 }
 
 /**
@@ -52,6 +71,17 @@ export interface HostFacts {
  * every container, a `run`'s as a build's RUN's, is made by this one list. Pure.
  */
 export function sandboxSpecOpts(s: SandboxSettings, host: HostFacts): SpecOpt[] {
+  const privileged = s.privileged ?? false;
+  const security = parseSecurityOptions(s.securityOpt ?? []);
+  // Docker's rule: privileged means no filter, unless a profile of the user's is asked for.
+  const profile =
+    security.seccomp === "unconfined"
+      ? undefined
+      : security.seccomp === "default"
+        ? privileged
+          ? undefined
+          : DEFAULT_SECCOMP_PROFILE
+        : security.seccomp;
   return [
     withRootfs(host.rootfs, s.readOnly),
     withProcessArgs(s.args),
@@ -60,9 +90,13 @@ export function sandboxSpecOpts(s: SandboxSettings, host: HostFacts): SpecOpt[] 
     withTerminal(s.tty),
     withUser(host.user),
     withHostname(s.hostname),
-    withCapabilities(DEFAULT_CAPABILITIES),
+    withCapabilities(
+      capabilitySet(s.capAdd ?? [], s.capDrop ?? [], privileged, host.capabilities ?? CAPABILITIES),
+    ),
     withMounts(defaultMounts()),
     withMaskedPaths(MASKED_PATHS, READONLY_PATHS),
+    withDefaultDevices(),
+    withDevices(host.devices ?? []),
     withNamespaces(DEFAULT_NAMESPACES),
     withNetwork(s.network, host.netnsPath),
     withEtcFiles(host.etc),
@@ -70,6 +104,10 @@ export function sandboxSpecOpts(s: SandboxSettings, host: HostFacts): SpecOpt[] 
     ...(s.init ? [withInit(host.initBinary ?? DEFAULT_INIT_BINARY)] : []),
     withResources(s.limits),
     withCgroupsPath(host.cgroupsPath),
+    ...(privileged ? [withPrivileged(host.hostDevices ?? [])] : []),
+    withNoNewPrivileges(security.noNewPrivileges),
+    withSeccomp(profile, host.seccomp ?? { arch: "amd64", kernel: "0" }),
+    withUserNamespace(s.idMap),
   ];
 }
 

@@ -1,7 +1,11 @@
 import { existsSync, mkdirSync, readFileSync, rmSync, watch, writeFileSync } from "node:fs";
+import { release } from "node:os";
 import { join } from "node:path";
 import type { Writable } from "node:stream";
 import { isAlive, processStart } from "../liveness.js";
+import { capabilityNames } from "./capabilities.js";
+import { oomKilled, recordCgroupParents, removeCgroupDirs, sandboxCgroupDirs } from "./cgroups.js";
+import { devicesFromPath, hostDevices } from "./devices.js";
 import { HelperBatch } from "./exec-file.js";
 import { Handoff, handoffCommand, makeHandoffFifo } from "./handoff.js";
 import {
@@ -22,7 +26,9 @@ import { SOCKET_DIR } from "./paths.js";
 import type { PortBinding } from "./ports.js";
 import { resolveUserInRoot } from "./process-user.js";
 import { sandboxSpec } from "./sandbox-spec.js";
+import { nativeArch } from "./seccomp/profile.js";
 import type { SandboxSettings } from "./settings.js";
+import { killSlirpOf, killStrandedMonitor } from "./strays.js";
 
 /*
  * One sandbox lifecycle, after podman's container_internal.go: prepare the root filesystem and
@@ -105,10 +111,14 @@ export async function startSandbox(
     mkdirSync(SOCKET_DIR, { recursive: true });
     // ip netns, mount and mkfifo run side by side in one shell (see HelperBatch).
     const batch = new HelperBatch();
-    const netns = s.network === "default" ? createNetns(id, batch.exec) : undefined;
+    // In a user namespace the container's network namespace must be its own (made by the
+    // runtime, owned by the user namespace), or an exec could not join it: slirp4netns then
+    // joins it once the container exists. Otherwise it is made first, beside everything else.
+    const ownNetns = s.network === "default" && s.idMap !== undefined;
+    const netns = s.network === "default" && !ownNetns ? createNetns(id, batch.exec) : undefined;
     // ---- network: slirp4netns and the port forwards come up while the rootfs is mounted and
     // the runtime creates the container: only the process's start waits for them.
-    network = netns?.then(async (ns) => {
+    const connect = async (ns: string) => {
       const child = startSlirp(ns, paths.slirpSocket);
       if (child.pid) slirp = { pid: child.pid, start: processStart(child.pid) ?? null };
       await child.ready;
@@ -119,7 +129,8 @@ export async function startSandbox(
         bound.push(b);
       }
       ports = bound;
-    });
+    };
+    network = netns?.then(connect);
     network?.catch(() => {});
     const rootfs = async () => {
       if (!isMounted(paths.merged))
@@ -144,6 +155,7 @@ export async function startSandbox(
       resolvConf(readText("/etc/resolv.conf"), s.network === "default" ? "private" : s.network),
     );
     rmSync(paths.exitFile, { force: true });
+    rmSync(join(paths.bundle, "oom"), { force: true });
     const settled = await Promise.allSettled(helpers);
     for (const r of settled) if (r.status === "rejected") throw r.reason;
     const user = await resolveUserInRoot(paths.merged, s.user);
@@ -154,8 +166,13 @@ export async function startSandbox(
       netnsPath: netns ? netnsPath(id) : undefined,
       initBinary: req.initBinary,
       cgroupsPath: `berth-${id}`,
+      devices: (s.devices ?? []).flatMap(devicesFromPath),
+      ...(s.privileged ? { hostDevices: hostDevices() } : {}),
+      ...(s.privileged || s.capAdd?.includes("ALL") ? { capabilities: hostCapabilities() } : {}),
+      seccomp: { arch: nativeArch(), kernel: release() },
     });
     writeFileSync(join(paths.bundle, "config.json"), JSON.stringify(spec));
+    recordCgroupParents(paths.bundle);
     // A container of this name the runtime still knows (a crash between create and delete).
     await runtime.delete(id, { force: true });
 
@@ -187,6 +204,10 @@ export async function startSandbox(
     if (createdBy.status === "rejected") throw createdBy.reason;
     if (networkBy.status === "rejected") throw networkBy.reason;
     const made = createdBy.value;
+    if (ownNetns) {
+      network = connect(`/proc/${made.init.pid}/ns/net`);
+      await network;
+    }
     if (handoff && made.monitor) {
       handoff.monitor.pid = made.monitor.pid;
       handoff.monitor.start = made.monitor.start;
@@ -261,15 +282,24 @@ export async function releaseSandbox(
   paths: SandboxPaths,
   slirp?: ProcessRef | null,
 ): Promise<void> {
+  const ns = netnsPath(id);
   if (slirp?.pid && isAlive(slirp.pid, slirp.start)) {
     try {
       process.kill(slirp.pid, "SIGKILL");
+    } catch {}
+  } else if (existsSync(ns) || existsSync(paths.slirpSocket)) killSlirpOf(paths.slirpSocket);
+  await killStrandedMonitor(runtime, id, paths.bundle, paths.exitFile);
+  // Read before the runtime removes the cgroups: conmon cannot see OOM kills on every kernel.
+  const cgroups = sandboxCgroupDirs(id, paths.bundle);
+  if (oomKilled(cgroups)) {
+    try {
+      writeFileSync(join(paths.bundle, "oom"), "");
     } catch {}
   }
   // umount, ip netns delete and the runtime's delete run side by side in one shell.
   const batch = new HelperBatch();
   const pending = Promise.allSettled([
-    existsSync(netnsPath(id)) ? deleteNetns(id, batch.exec) : undefined,
+    existsSync(ns) ? deleteNetns(id, batch.exec) : undefined,
     runtime.delete(id, { force: true, exec: batch.exec }),
     unmount(paths.merged, batch.exec),
   ]);
@@ -279,6 +309,14 @@ export async function releaseSandbox(
   rmSync(join(SOCKET_DIR, id), { force: true });
   const steps = await pending;
   for (const r of steps) if (r.status === "rejected") throw r.reason;
+  // What a runtime killed part-way through create left, where its delete no longer looks.
+  await removeCgroupDirs(cgroups);
+}
+
+/** What this process may pass on: its bounding set (a container cannot have more). */
+function hostCapabilities(): string[] {
+  const line = /^CapBnd:\s*([0-9a-f]+)$/m.exec(readText("/proc/self/status"));
+  return capabilityNames(line?.[1] ?? "0");
 }
 
 function readText(path: string): string {

@@ -1,4 +1,6 @@
+import type { DeviceMapping } from "./devices.js";
 import type { PortBinding } from "./ports.js";
+import type { IdMap } from "./security-opts.js";
 import type { Limits } from "./spec-opts.js";
 
 export type RestartPolicyName = "no" | "on-failure" | "always" | "unless-stopped";
@@ -55,6 +57,19 @@ export interface ContainerSettings {
   restartPolicy: RestartPolicy;
   autoRemove: boolean;
   platform: string;
+  /** --privileged: every capability and device, no seccomp filter, no masked paths. */
+  privileged?: boolean;
+  /** --cap-add / --cap-drop, normalized (CAP_ names, or ALL). */
+  capAdd?: string[];
+  capDrop?: string[];
+  /** --security-opt as given, a seccomp profile's file replaced by its JSON (as Docker keeps it). */
+  securityOpt?: string[];
+  /** --device mappings. */
+  devices?: DeviceMapping[];
+  /** --userns as given: "" (the store's usernsRemap, if any), "host", "auto". */
+  usernsMode?: string;
+  /** The user namespace's ID mappings, decided at create; none: the host's. */
+  idMap?: IdMap;
   /** What Docker's inspect reports as it was given, where the fields above hold its effect (absent in older records). */
   given?: GivenConfig;
 }
@@ -97,4 +112,10 @@ export type SandboxSettings = Pick<
   | "limits"
   | "readOnly"
   | "init"
+  | "privileged"
+  | "capAdd"
+  | "capDrop"
+  | "securityOpt"
+  | "devices"
+  | "idMap"
 >;

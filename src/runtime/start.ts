@@ -1,11 +1,16 @@
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { sandboxCgroupDirs } from "./cgroups.js";
 import type { Containers } from "./containers.js";
 import { NoSuchContainerError } from "./errors.js";
 import { withContainerLock } from "./lock.js";
+import { netnsPath } from "./network.js";
 import { type Observed, observe } from "./observe.js";
 import type { ContainerPaths } from "./paths.js";
 import type { ContainerRecord } from "./records.js";
 import { removeContainer } from "./remove.js";
 import { startSandbox } from "./sandbox.js";
+import { shiftedLowers } from "./userns.js";
 
 export interface StartHooks {
   /** Called once the process exists and before it runs: attach to its output here. */
@@ -38,6 +43,8 @@ export async function startContainer(
       const seen = observe(current, c.paths(current.id));
       if (seen.state === "running") return current;
       if (seen.stale) await settle(c, current, seen);
+      // A start killed part-way left its processes (conmon, slirp4netns) or the runtime's container.
+      else if (hasLeftovers(c, current)) await c.releaseResources(current);
       attempted = true;
       return startLocked(c, c.db.get(rec.id)!, hooks);
     });
@@ -48,14 +55,23 @@ export async function startContainer(
   }
 }
 
+function hasLeftovers(c: Containers, rec: ContainerRecord): boolean {
+  return (
+    existsSync(netnsPath(rec.id)) ||
+    existsSync(join(c.runtime.stateRoot, rec.id)) ||
+    sandboxCgroupDirs(rec.id, c.paths(rec.id).bundle).some((d) => existsSync(d))
+  );
+}
+
 /** Records the end of a container whose record still says running, and frees what it held. */
 export async function settle(c: Containers, rec: ContainerRecord, seen: Observed): Promise<void> {
   await c.releaseResources(rec);
   c.db.write(() =>
     c.db.update(rec.id, {
-      state: "exited",
+      // A start that never ran its process leaves the container created.
+      state: seen.state === "created" ? "created" : "exited",
       exitCode: seen.exitCode,
-      finishedAt: seen.finishedAt,
+      finishedAt: seen.state === "created" ? rec.finishedAt : seen.finishedAt,
       error: seen.error,
       pid: null,
       conmonPid: null,
@@ -78,7 +94,9 @@ export async function startLocked(
       {
         id: rec.id,
         paths,
-        lowers: c.lowerDirs(rec),
+        lowers: rec.settings.idMap
+          ? await shiftedLowers(c.lowerDirs(rec), rec.settings.idMap, c.store.tmpDir())
+          : c.lowerDirs(rec),
         settings: rec.settings,
         output: { log: paths.log },
         initBinary: c.opts.initBinary,

@@ -177,6 +177,24 @@ export function ociRuntimeContract(name: string, make: (stateRoot: string) => Oc
       assert.equal(await exitStatus(c), 0);
     });
 
+    test("isolation as the spec says: capabilities, the seccomp filter, no-new-privileges", async () => {
+      const c = await createPiped(
+        [
+          "sh",
+          "-c",
+          "grep -E '^(CapEff|CapBnd|NoNewPrivs|Seccomp):' /proc/self/status; hostname other 2>/dev/null; echo hostname=$?",
+        ],
+        { capDrop: ["ALL"], capAdd: ["CAP_KILL"], securityOpt: ["no-new-privileges"] },
+      );
+      await runtime.start(c.id, c.created.init);
+      await c.created.ended;
+      assert.equal(
+        c.stdout(),
+        "CapEff:\t0000000000000020\nCapBnd:\t0000000000000020\nNoNewPrivs:\t1\nSeccomp:\t2\nhostname=1\n",
+      );
+      assert.equal(await exitStatus(c), 0);
+    });
+
     test("a detached container: output in the log, the monitor outlives the creator's wait, the exit status written", async () => {
       const c = await createLogged(["sh", "-c", "echo to-log; echo to-err >&2; exit 3"]);
       assert.ok(c.created.monitor && c.created.monitor.pid > 0, "the monitor's pid is known");

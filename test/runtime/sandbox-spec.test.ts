@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { DEFAULT_CAPABILITIES, MASKED_PATHS, READONLY_PATHS } from "../../src/runtime/defaults.js";
+import { DEFAULT_DEVICE_RULES } from "../../src/runtime/devices.js";
 import { RuntimeUsageError } from "../../src/runtime/errors.js";
 import { type HostFacts, sandboxSpec } from "../../src/runtime/sandbox-spec.js";
 import type { SandboxSettings } from "../../src/runtime/settings.js";
@@ -55,7 +56,8 @@ describe("sandboxSpec: a container's spec, composed of the options in Docker's o
     assert.equal(s.process.cwd, "/", "an image without WORKDIR runs in /");
     assert.deepEqual(s.process.args, ["sh"]);
     assert.deepEqual(s.process.env, ["PATH=/bin", "HOSTNAME=0123456789ab"]);
-    assert.deepEqual(s.linux.resources.devices, [{ allow: false, access: "rwm" }]);
+    assert.deepEqual(s.linux.resources.devices, DEFAULT_DEVICE_RULES, "Docker's device cgroup rules");
+    assert.ok(s.linux.seccomp?.syscalls?.length, "Docker's default seccomp profile");
     for (const d of ["/proc", "/dev", "/dev/pts", "/sys", "/sys/fs/cgroup", "/dev/mqueue", "/dev/shm"])
       assert.ok(
         s.mounts.some((m) => m.destination === d),
