@@ -56,7 +56,10 @@ export function createLayerFromDirectory(dir: string, opts: CreateLayerOptions):
   const tarHash = new DigestTransform();
   const blobHash = new DigestTransform();
   const counted = { contentSize: 0 };
-  const tar = Readable.from(tarChunks(dir, counted, opts.owners), { objectMode: false, highWaterMark: 1024 * 1024 });
+  const tar = Readable.from(tarChunks(dir, counted, opts.owners), {
+    objectMode: false,
+    highWaterMark: 1024 * 1024,
+  });
   const stages =
     opts.compression === "none"
       ? pipeline(tar, tarHash, blobHash)
