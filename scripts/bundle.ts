@@ -1,0 +1,58 @@
+/**
+ * Bundles the CLI for a fast start (issue 21), after `tsc`:
+ *
+ *   node dist/scripts/bundle.js        (npm run build, npm install's prepare and npm test's pretest)
+ *
+ * esbuild writes `dist/bundle/berth.js`, one CommonJS file holding every Berth module the CLI
+ * reaches: each module's top-level code runs only when it is first imported (esbuild's lazy
+ * module wrappers), so `berth ps` evaluates neither the builder nor the registry server. The
+ * unpack worker is a second entry. Native and heavy server-side packages stay in node_modules
+ * (better-sqlite3 is an addon; pino, pg and the AWS SDK load only in `registry serve`).
+ *
+ * Then the V8 code cache of the bundle: bin/berth.js run once in a training mode that compiles
+ * what the common commands need and writes `dist/bundle/berth.js.cache` (temp file + rename).
+ * bin/berth.js uses the bundle when it is at least as new as tsc's output, with the cache when
+ * V8 accepts it; it is why a single CommonJS file and not ES module chunks: Node 20 can cache
+ * compiled code only for scripts (bench/RESULTS.md, issue 21, has the measurements).
+ */
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import * as esbuild from "esbuild";
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
+const outdir = join(root, "dist/bundle");
+
+rmSync(outdir, { recursive: true, force: true });
+await esbuild.build({
+  absWorkingDir: root,
+  entryPoints: { berth: "src/cli/main.ts", "unpack-worker": "src/layer/unpack-worker.ts" },
+  outdir,
+  bundle: true,
+  platform: "node",
+  target: "node20",
+  format: "cjs",
+  // vm.Script (bin/berth.js) has no loader for import(): the few left (node: modules) become require.
+  supported: { "dynamic-import": false },
+  sourcemap: "linked",
+  external: ["better-sqlite3", "pino", "pg", "@aws-sdk/*", "@smithy/*", "undici", "undici/*"],
+  // import.meta.url names the bundle (the unpack worker is found beside it; createRequire
+  // resolves node_modules from it).
+  define: { "import.meta.url": "__berthModuleUrl" },
+  banner: { js: 'var __berthModuleUrl = require("node:url").pathToFileURL(__filename).href;' },
+  logLevel: "warning",
+});
+writeFileSync(join(outdir, "package.json"), '{ "type": "commonjs" }\n');
+
+// Training: the commands most run compiled once, their code kept in the cache.
+const scratch = mkdtempSync(join(tmpdir(), "berth-cache-train-"));
+try {
+  const env: NodeJS.ProcessEnv = { ...process.env, BERTH_CODE_CACHE_TRAIN: scratch, BERTH_BUNDLE: "1" };
+  delete env.NODE_OPTIONS;
+  const r = spawnSync(process.execPath, [join(root, "bin/berth.js")], { env, encoding: "utf8" });
+  if (r.status !== 0) throw new Error(`writing the code cache failed (${r.status}):\n${r.stderr}`);
+} finally {
+  rmSync(scratch, { recursive: true, force: true });
+}
