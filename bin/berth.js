@@ -3,7 +3,8 @@
 // Node set up its ES module loader first. It runs the esbuild bundle (dist/bundle/berth.js) with
 // its V8 code cache when the bundle is at least as new as tsc's output, and tsc's output
 // otherwise, so that `npx tsc -p tsconfig.json` alone is enough to run changed code.
-// BERTH_BUNDLE=0 forces tsc's output, BERTH_BUNDLE=1 the bundle.
+// BERTH_BUNDLE=0 forces tsc's output, BERTH_BUNDLE=1 the bundle; BERTH_DEBUG_START=1 says on
+// stderr which one ran and whether V8 took the cache.
 "use strict";
 const fs = require("node:fs");
 const path = require("node:path");
@@ -18,6 +19,7 @@ if (argv.length === 3 && (argv[2] === "--version" || argv[2] === "-v")) {
 } else if (bundleIsCurrent()) {
   runBundle();
 } else {
+  if (process.env.BERTH_DEBUG_START) process.stderr.write("berth: started from dist/src\n");
   import("../dist/src/cli/main.js").then(async (cli) => {
     process.exitCode = await cli.main(argv);
   });
@@ -54,6 +56,10 @@ function runBundle() {
     } catch {}
   }
   const script = new vm.Script(wrap(fs.readFileSync(bundle, "utf8")), { filename: bundle, cachedData });
+  if (process.env.BERTH_DEBUG_START) {
+    const cache = cachedData ? (script.cachedDataRejected ? "rejected" : "accepted") : "none";
+    process.stderr.write(`berth: started from dist/bundle, code cache ${cache}\n`);
+  }
   const mod = { exports: {} };
   script.runInThisContext()(mod.exports, createRequire(bundle), mod, bundle, path.dirname(bundle));
   if (train) trainCache(mod.exports, script, cacheFile, train);
@@ -68,12 +74,13 @@ function start(cli) {
 
 /**
  * The build's step (scripts/bundle.ts): runs the common commands against a scratch store so
- * that the code they compile is in the cache, then writes it (temp file, rename).
+ * that the code they compile is in the cache, then writes it (temp file, rename). Only those:
+ * V8 deserialises the whole cache on every start, and a cache of every command's code (730 KB)
+ * cost more to load than the few functions a rarer command compiles itself.
  */
 async function trainCache(cli, script, cacheFile, scratch) {
   for (const args of [["images"], ["ps", "-a"]])
     await cli.main(["node", "berth", "--root", scratch, ...args]);
-  await cli.buildProgram();
   const temp = `${cacheFile}.${process.pid}.tmp`;
   fs.writeFileSync(temp, script.createCachedData());
   fs.renameSync(temp, cacheFile);

@@ -6,8 +6,10 @@
  * esbuild writes `dist/bundle/berth.js`, one CommonJS file holding every Berth module the CLI
  * reaches: each module's top-level code runs only when it is first imported (esbuild's lazy
  * module wrappers), so `berth ps` evaluates neither the builder nor the registry server. The
- * unpack worker is a second entry. Native and heavy server-side packages stay in node_modules
- * (better-sqlite3 is an addon; pino, pg and the AWS SDK load only in `registry serve`).
+ * unpack worker is a second entry. Native and large packages that few commands use stay in
+ * node_modules (better-sqlite3 is an addon; pino, pg and the AWS SDK load only in `registry
+ * serve`, dockerfile-ast in `build`, yaml, tar-stream and bcryptjs in a few): every start reads
+ * the bundle and its cache, so what is in them costs every command.
  *
  * Then the V8 code cache of the bundle: bin/berth.js run once in a training mode that compiles
  * what the common commands need and writes `dist/bundle/berth.js.cache` (temp file + rename).
@@ -37,7 +39,19 @@ await esbuild.build({
   // vm.Script (bin/berth.js) has no loader for import(): the few left (node: modules) become require.
   supported: { "dynamic-import": false },
   sourcemap: "linked",
-  external: ["better-sqlite3", "pino", "pg", "@aws-sdk/*", "@smithy/*", "undici", "undici/*"],
+  external: [
+    "better-sqlite3",
+    "pino",
+    "pg",
+    "@aws-sdk/*",
+    "@smithy/*",
+    "undici",
+    "undici/*",
+    "yaml",
+    "dockerfile-ast",
+    "tar-stream",
+    "bcryptjs",
+  ],
   // import.meta.url names the bundle (the unpack worker is found beside it; createRequire
   // resolves node_modules from it).
   define: { "import.meta.url": "__berthModuleUrl" },
