@@ -1,5 +1,5 @@
 import type { PortBinding } from "./ports.js";
-import type { Limits } from "./spec.js";
+import type { Limits } from "./spec-opts.js";
 
 export type RestartPolicyName = "no" | "on-failure" | "always" | "unless-stopped";
 
@@ -20,7 +20,8 @@ export interface MountSetting {
 
 /**
  * Everything `create` decided about a container, kept as JSON in its record: the process (from
- * the image config and the flags), the host settings, and what inspect reports.
+ * the image config and the flags), the host settings, and what inspect reports. Records outlive
+ * versions of Berth: a field added later is optional here (a record made before has none).
  */
 export interface ContainerSettings {
   hostname: string;
@@ -51,3 +52,25 @@ export interface ContainerSettings {
   autoRemove: boolean;
   platform: string;
 }
+
+/**
+ * What the sandbox lifecycle needs of a container's settings to run it (a build's RUN makes one
+ * of these too): the process, and the host settings its spec and its network are made from.
+ */
+export type SandboxSettings = Pick<
+  ContainerSettings,
+  | "hostname"
+  | "user"
+  | "env"
+  | "args"
+  | "workingDir"
+  | "tty"
+  | "openStdin"
+  | "stdinOnce"
+  | "network"
+  | "ports"
+  | "mounts"
+  | "limits"
+  | "readOnly"
+  | "init"
+>;
