@@ -4,7 +4,7 @@
 // its V8 code cache when the bundle is at least as new as tsc's output, and tsc's output
 // otherwise, so that `npx tsc -p tsconfig.json` alone is enough to run changed code.
 // BERTH_BUNDLE=0 forces tsc's output, BERTH_BUNDLE=1 the bundle; BERTH_DEBUG_START=1 says on
-// stderr which one ran and whether V8 took the cache.
+// stderr which one ran, whether V8 took the cache, and where the time went (bench/startup.ts).
 "use strict";
 const fs = require("node:fs");
 const path = require("node:path");
@@ -12,6 +12,13 @@ const path = require("node:path");
 const dist = path.join(__dirname, "..", "dist");
 const bundle = path.join(dist, "bundle", "berth.js");
 const argv = process.argv;
+const debug = process.env.BERTH_DEBUG_START ? [["node", performance.now()]] : undefined;
+if (debug)
+  process.on("exit", () => {
+    debug.push(["command", performance.now()]);
+    const phases = debug.slice(1).map(([name, at], i) => `${name} ${(at - debug[i][1]).toFixed(1)}`);
+    process.stderr.write(`berth: ms node ${debug[0][1].toFixed(1)}, ${phases.join(", ")}\n`);
+  });
 
 if (argv.length === 3 && (argv[2] === "--version" || argv[2] === "-v")) {
   // What commander prints for it (a test keeps the two equal), without loading anything.
@@ -19,8 +26,9 @@ if (argv.length === 3 && (argv[2] === "--version" || argv[2] === "-v")) {
 } else if (bundleIsCurrent()) {
   runBundle();
 } else {
-  if (process.env.BERTH_DEBUG_START) process.stderr.write("berth: started from dist/src\n");
+  if (debug) process.stderr.write("berth: started from dist/src\n");
   import("../dist/src/cli/main.js").then(async (cli) => {
+    debug?.push(["load", performance.now()]);
     process.exitCode = await cli.main(argv);
   });
 }
@@ -56,12 +64,14 @@ function runBundle() {
     } catch {}
   }
   const script = new vm.Script(wrap(fs.readFileSync(bundle, "utf8")), { filename: bundle, cachedData });
-  if (process.env.BERTH_DEBUG_START) {
+  if (debug) {
+    debug.push(["compile", performance.now()]);
     const cache = cachedData ? (script.cachedDataRejected ? "rejected" : "accepted") : "none";
     process.stderr.write(`berth: started from dist/bundle, code cache ${cache}\n`);
   }
   const mod = { exports: {} };
   script.runInThisContext()(mod.exports, createRequire(bundle), mod, bundle, path.dirname(bundle));
+  debug?.push(["evaluate", performance.now()]);
   if (train) trainCache(mod.exports, script, cacheFile, train);
   else start(mod.exports);
 }
