@@ -20,6 +20,7 @@ function bytes(n: number, seed: number): Buffer {
 
 /** bench/build.ts's context: `files` text files of 200 B–4 KiB in directories of 100, and 32 MiB incompressible. */
 export async function makeContext(dir: string, files = 3000): Promise<void> {
+  await mkdir(dir, { recursive: true });
   await writeFile(join(dir, "Dockerfile"), DOCKERFILE);
   const perDir = 100;
   for (let i = 0; i < files; i++) {
