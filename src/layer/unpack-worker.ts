@@ -1,11 +1,13 @@
+import { createHash, type Hash } from "node:crypto";
 import { parentPort } from "node:worker_threads";
 import { CorruptLayerError, MissingToolError, UnsafeLayerError } from "./errors.js";
 import { Extractor } from "./extractor.js";
 import { TarReader } from "./tar.js";
 
 /**
- * An unpack worker: for each job (one layer), parses the uncompressed tar that the main thread
- * streams to it in pooled buffers and writes the entries with synchronous fs calls. Each buffer
+ * An unpack worker: for each job (one layer), hashes (the diff_id) and parses the uncompressed
+ * tar that the main thread streams to it in pooled buffers and writes the entries with
+ * synchronous fs calls. Hashing here keeps the main thread free for the downloads. Each buffer
  * goes back with its ack, so a fixed set of buffers per job bounds memory and is the
  * backpressure. Several jobs interleave on one worker; each message names its job.
  */
@@ -30,7 +32,7 @@ export type SerializedError =
 
 export type FromWorker =
   | { type: "ack"; id: number; buffer: ArrayBuffer }
-  | { type: "done"; id: number; entries: number; skipped: string[] }
+  | { type: "done"; id: number; entries: number; skipped: string[]; diffId: string; size: number }
   | { type: "error"; id: number; error: SerializedError };
 
 function serialize(err: unknown): SerializedError {
@@ -52,6 +54,9 @@ function serialize(err: unknown): SerializedError {
 interface Job {
   extractor: Extractor;
   reader: TarReader;
+  /** Of every byte, the tar's zero padding after its end included. */
+  hash: Hash;
+  size: number;
 }
 
 const port = parentPort!;
@@ -69,11 +74,21 @@ port.on("message", (msg: ToWorker) => {
     switch (msg.type) {
       case "start": {
         const extractor = new Extractor(msg.options.dest, msg.options);
-        jobs.set(msg.id, { extractor, reader: new TarReader(extractor) });
+        jobs.set(msg.id, {
+          extractor,
+          reader: new TarReader(extractor),
+          hash: createHash("sha256"),
+          size: 0,
+        });
         return;
       }
       case "chunk":
-        if (job && !job.reader.finished) job.reader.push(Buffer.from(msg.buffer, 0, msg.length));
+        if (job) {
+          const bytes = Buffer.from(msg.buffer, 0, msg.length);
+          job.hash.update(bytes);
+          job.size += msg.length;
+          if (!job.reader.finished) job.reader.push(bytes);
+        }
         if (!failed.has(msg.id)) post({ type: "ack", id: msg.id, buffer: msg.buffer }, [msg.buffer]);
         return;
       case "end":
@@ -81,7 +96,14 @@ port.on("message", (msg: ToWorker) => {
         jobs.delete(msg.id);
         job.reader.end();
         job.extractor.finish();
-        post({ type: "done", id: msg.id, entries: job.extractor.entries, skipped: job.extractor.skipped });
+        post({
+          type: "done",
+          id: msg.id,
+          entries: job.extractor.entries,
+          skipped: job.extractor.skipped,
+          diffId: `sha256:${job.hash.digest("hex")}`,
+          size: job.size,
+        });
         return;
       case "abort":
         jobs.delete(msg.id);
