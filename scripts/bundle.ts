@@ -56,9 +56,32 @@ await esbuild.build({
   // resolves node_modules from it).
   define: { "import.meta.url": "__berthModuleUrl" },
   banner: { js: 'var __berthModuleUrl = require("node:url").pathToFileURL(__filename).href;' },
+  plugins: [lazyChildProcessForCommander()],
   logLevel: "warning",
 });
 writeFileSync(join(outdir, "package.json"), '{ "type": "commonjs" }\n');
+
+/**
+ * commander requires node:child_process at load, for executable subcommands Berth does not have:
+ * the module (and the net and dgram modules it loads) is compiled on every start. Commander gets
+ * it on first use instead.
+ */
+function lazyChildProcessForCommander(): esbuild.Plugin {
+  return {
+    name: "lazy-child-process-for-commander",
+    setup(build) {
+      build.onResolve({ filter: /^(node:)?child_process$/ }, (args) =>
+        args.importer.includes("/node_modules/commander/")
+          ? { path: "child_process", namespace: "lazy-child-process" }
+          : undefined,
+      );
+      build.onLoad({ filter: /.*/, namespace: "lazy-child-process" }, () => ({
+        contents: 'module.exports = new Proxy({}, { get: (_, key) => require("node:child_process")[key] });',
+        loader: "js",
+      }));
+    },
+  };
+}
 
 // Training: the commands most run compiled once, their code kept in the cache.
 const scratch = mkdtempSync(join(tmpdir(), "berth-cache-train-"));
