@@ -1,13 +1,11 @@
-import { createHash, type Hash } from "node:crypto";
 import { parentPort } from "node:worker_threads";
 import { CorruptLayerError, MissingToolError, UnsafeLayerError } from "./errors.js";
 import { Extractor } from "./extractor.js";
 import { TarReader } from "./tar.js";
 
 /**
- * An unpack worker: for each job (one layer), hashes (the diff_id) and parses the uncompressed
- * tar that the main thread streams to it in pooled buffers and writes the entries with
- * synchronous fs calls. Hashing here keeps the main thread free for the downloads. Each buffer
+ * An unpack worker: for each job (one layer), parses the uncompressed tar that the main thread
+ * streams to it in pooled buffers and writes the entries with synchronous fs calls. Each buffer
  * goes back with its ack, so a fixed set of buffers per job bounds memory and is the
  * backpressure. Several jobs interleave on one worker; each message names its job.
  */
@@ -32,7 +30,7 @@ export type SerializedError =
 
 export type FromWorker =
   | { type: "ack"; id: number; buffer: ArrayBuffer }
-  | { type: "done"; id: number; entries: number; skipped: string[]; diffId: string; size: number }
+  | { type: "done"; id: number; entries: number; skipped: string[] }
   | { type: "error"; id: number; error: SerializedError };
 
 function serialize(err: unknown): SerializedError {
@@ -54,9 +52,6 @@ function serialize(err: unknown): SerializedError {
 interface Job {
   extractor: Extractor;
   reader: TarReader;
-  /** Of every byte, the tar's zero padding after its end included. */
-  hash: Hash;
-  size: number;
 }
 
 const port = parentPort!;
@@ -74,21 +69,11 @@ port.on("message", (msg: ToWorker) => {
     switch (msg.type) {
       case "start": {
         const extractor = new Extractor(msg.options.dest, msg.options);
-        jobs.set(msg.id, {
-          extractor,
-          reader: new TarReader(extractor),
-          hash: createHash("sha256"),
-          size: 0,
-        });
+        jobs.set(msg.id, { extractor, reader: new TarReader(extractor) });
         return;
       }
       case "chunk":
-        if (job) {
-          const bytes = Buffer.from(msg.buffer, 0, msg.length);
-          job.hash.update(bytes);
-          job.size += msg.length;
-          if (!job.reader.finished) job.reader.push(bytes);
-        }
+        if (job && !job.reader.finished) job.reader.push(Buffer.from(msg.buffer, 0, msg.length));
         if (!failed.has(msg.id)) post({ type: "ack", id: msg.id, buffer: msg.buffer }, [msg.buffer]);
         return;
       case "end":
@@ -96,14 +81,7 @@ port.on("message", (msg: ToWorker) => {
         jobs.delete(msg.id);
         job.reader.end();
         job.extractor.finish();
-        post({
-          type: "done",
-          id: msg.id,
-          entries: job.extractor.entries,
-          skipped: job.extractor.skipped,
-          diffId: `sha256:${job.hash.digest("hex")}`,
-          size: job.size,
-        });
+        post({ type: "done", id: msg.id, entries: job.extractor.entries, skipped: job.extractor.skipped });
         return;
       case "abort":
         jobs.delete(msg.id);

@@ -2,7 +2,7 @@ import { availableParallelism } from "node:os";
 import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { Worker } from "node:worker_threads";
-import { Digest } from "../oci/digest.js";
+import { Digester } from "../oci/digest.js";
 import { type Compression, decompressStream, detectCompression, peek } from "./compression.js";
 import { CorruptLayerError, DiffIdMismatchError, MissingToolError, UnsafeLayerError } from "./errors.js";
 import type { FromWorker, JobOptions, SerializedError, ToWorker } from "./unpack-worker.js";
@@ -47,29 +47,33 @@ const BUFFERS = 2;
  * or a leading "/" are refused, no entry is written through a symlink, and hard links must point
  * at an earlier entry of the same layer (UnsafeLayerError, naming the entry).
  *
- * This thread has it decompressed (an igzip or zstd process, or zlib's thread pool); a worker
- * thread hashes the tar for its diff_id, parses it and writes the files with synchronous calls,
- * so downloads on this thread go on meanwhile. A mismatching diff_id is a DiffIdMismatchError
- * at the end.
+ * This thread decompresses (zlib's thread pool, or a zstd process) and hashes the tar for its
+ * diff_id; a worker thread parses it and writes the files with synchronous calls, so downloads
+ * on this thread go on meanwhile. A mismatching diff_id is a DiffIdMismatchError at the end.
  */
 export async function unpackLayer(opts: UnpackOptions): Promise<UnpackResult> {
   const asRoot = opts.asRoot ?? process.getuid?.() === 0;
   const { head, stream } = await peek(opts.source, 4);
   const compression = detectCompression(head);
+  const digester = new Digester("sha256");
   const { worker, job } = startJob({ dest: opts.dest, asRoot, umask: process.umask() });
   const abort = new AbortController();
   job.onFailure = () => abort.abort();
   try {
     const feed = async (chunks: AsyncIterable<Buffer>): Promise<void> => {
-      for await (const chunk of chunks) await job.write(chunk);
+      for await (const chunk of chunks) {
+        digester.update(chunk);
+        await job.write(chunk);
+      }
       await job.end();
     };
     if (compression === "none") await pipeline(stream, feed, { signal: abort.signal });
     else await pipeline(stream, decompressStream(compression), feed, { signal: abort.signal });
-    const { entries, skipped, diffId, size } = await job.done;
-    if (opts.expectedDiffId !== undefined && !Digest.parse(diffId).equals(opts.expectedDiffId))
-      throw new DiffIdMismatchError(opts.expectedDiffId, diffId);
-    return { diffId, size, entries, compression, skipped };
+    const { entries, skipped } = await job.done;
+    const diffId = digester.digest();
+    if (opts.expectedDiffId !== undefined && !diffId.equals(opts.expectedDiffId))
+      throw new DiffIdMismatchError(opts.expectedDiffId, diffId.toString());
+    return { diffId: diffId.toString(), size: digester.bytes, entries, compression, skipped };
   } catch (err) {
     // The worker's error is the cause; the pipeline only saw the abort that followed it.
     throw job.error ?? err;
@@ -99,7 +103,7 @@ class UnpackWorker {
       const job = this.jobs.get(msg.id);
       if (!job) return;
       if (msg.type === "ack") job.acked(msg.buffer);
-      else if (msg.type === "done") job.succeeded(msg);
+      else if (msg.type === "done") job.succeeded(msg.entries, msg.skipped);
       else job.failed(deserialize(msg.error));
     });
     const gone = (err: Error) => {
@@ -153,15 +157,13 @@ function startJob(options: JobOptions): { worker: UnpackWorker; job: WorkerJob }
   return { worker, job: worker.start(nextJob++, options) };
 }
 
-type JobResult = Pick<Extract<FromWorker, { type: "done" }>, "entries" | "skipped" | "diffId" | "size">;
-
 /** One layer on a worker: pooled buffers out, acks (with the buffers) back. */
 class WorkerJob {
-  readonly done: Promise<JobResult>;
+  readonly done: Promise<{ entries: number; skipped: string[] }>;
   error: Error | undefined;
   onFailure: () => void = () => {};
   private settle!: {
-    resolve: (r: JobResult) => void;
+    resolve: (r: { entries: number; skipped: string[] }) => void;
     reject: (e: Error) => void;
   };
   private settled = false;
@@ -206,9 +208,9 @@ class WorkerJob {
     this.wake();
   }
 
-  succeeded(result: JobResult): void {
+  succeeded(entries: number, skipped: string[]): void {
     this.settled = true;
-    this.settle.resolve(result);
+    this.settle.resolve({ entries, skipped });
   }
 
   failed(err: Error): void {
