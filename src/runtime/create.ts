@@ -7,7 +7,7 @@ import type { ContainerConfig } from "../oci/manifest.js";
 import type { Containers } from "./containers.js";
 import { DEFAULT_INIT_BINARY } from "./defaults.js";
 import { RuntimeError } from "./errors.js";
-import { makeInitLayer } from "./init-layer.js";
+import { sharedInitLayer } from "./init-layer.js";
 import type { MountRequest } from "./mounts.js";
 import { generateName, validateName } from "./names.js";
 import { volumesDir } from "./paths.js";
@@ -135,7 +135,7 @@ export async function createContainer(c: Containers, req: CreateRequest): Promis
     // Synchronous calls: a dozen tiny operations cost less than their threadpool round trips.
     for (const dir of [paths.upper, paths.work, paths.merged, paths.bundle, paths.exitDir])
       mkdirSync(dir, { recursive: true });
-    makeInitLayer(paths.init, { init: settings.init });
+    sharedInitLayer(c.store.root, { init: settings.init });
   } catch (err) {
     await rm(paths.dir, { recursive: true, force: true });
     c.db.write(() => c.db.delete(id));

@@ -7,13 +7,7 @@ export function inspectContainer(containers: Containers, c: ContainerView): Reco
   const s = c.settings;
   const o = c.observed;
   const paths = containers.paths(c.id);
-  const lowers = [
-    paths.init,
-    ...containers.store.db
-      .imageLayers(c.imageId)
-      .map((l) => containers.store.layerDiffDir(l.chainId))
-      .reverse(),
-  ];
+  const lowers = containers.lowerDirs(c);
   type Binding = { HostIp: string; HostPort: string };
   const add = (map: Record<string, Binding[] | null>, key: string, b: Binding) => {
     map[key] = [...(map[key] ?? []), b];
