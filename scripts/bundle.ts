@@ -6,10 +6,11 @@
  * esbuild writes `dist/bundle/berth.js`, one CommonJS file holding every Berth module the CLI
  * reaches: each module's top-level code runs only when it is first imported (esbuild's lazy
  * module wrappers), so `berth ps` evaluates neither the builder nor the registry server. The
- * unpack worker is a second entry. Native and large packages that few commands use stay in
- * node_modules (better-sqlite3 is an addon; pino, pg and the AWS SDK load only in `registry
- * serve`, dockerfile-ast in `build`, yaml, tar-stream and bcryptjs in a few): every start reads
- * the bundle and its cache, so what is in them costs every command.
+ * unpack worker is a second entry. better-sqlite3's JavaScript is inlined (src/images/db.ts loads
+ * its addon by path; `bindings`, its search for the addon elsewhere, stays outside). Large
+ * packages that few commands use stay in node_modules (pino, pg and the AWS SDK load only in
+ * `registry serve`, dockerfile-ast in `build`, yaml, tar-stream and bcryptjs in a few): every
+ * start reads the bundle and its cache, so what is in them costs every command.
  *
  * Then the V8 code cache of the bundle: bin/berth.js run once in a training mode that compiles
  * what the common commands need and writes `dist/bundle/berth.js.cache` (temp file + rename).
@@ -40,7 +41,7 @@ await esbuild.build({
   supported: { "dynamic-import": false },
   sourcemap: "linked",
   external: [
-    "better-sqlite3",
+    "bindings",
     "pino",
     "pg",
     "@aws-sdk/*",
