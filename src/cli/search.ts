@@ -64,13 +64,20 @@ export function searchCommand(): Command {
           IsOfficial: r.is_official ? "[OK]" : "",
           IsAutomated: r.is_automated ? "[OK]" : "",
         }));
-        printRows(rows, flags.format, "table {{.Name}}\t{{.Description}}\t{{.StarCount}}\t{{.IsOfficial}}", {
-          Name: "NAME",
-          Description: "DESCRIPTION",
-          StarCount: "STARS",
-          IsOfficial: "OFFICIAL",
-          IsAutomated: "AUTOMATED",
-        });
+        printRows(
+          rows,
+          flags.format,
+          "table {{.Name}}\t{{.Description}}\t{{.StarCount}}\t{{.IsOfficial}}",
+          {
+            Name: "NAME",
+            Description: "DESCRIPTION",
+            StarCount: "STARS",
+            IsOfficial: "OFFICIAL",
+            IsAutomated: "AUTOMATED",
+          },
+          process.stdout,
+          "*registry.searchContext",
+        );
       }),
     );
 }

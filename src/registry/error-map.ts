@@ -68,5 +68,26 @@ export function toRegistryError(err: unknown): RegistryError {
   ) {
     return new RegistryError("BLOB_UPLOAD_INVALID", "the request body ended early", undefined, 400);
   }
-  return new RegistryError("UNKNOWN", (err as Error).message ?? String(err));
+  // A backend that cannot be reached, whatever layer let the socket error through untranslated.
+  if (UNREACHABLE.has(code ?? "") || (err as Error).name === "TimeoutError") {
+    return new RegistryError("UNAVAILABLE", `backend unreachable: ${code ?? (err as Error).name}`, {
+      backend: "unknown",
+    }).withHeaders({ "Retry-After": "1" });
+  }
+  // A bug: its message (paths, hosts, internals) is for the log, never for the client (the
+  // server logs it with a request id and sends the id).
+  return new RegistryError("UNKNOWN");
 }
+
+const UNREACHABLE = new Set([
+  "ECONNREFUSED",
+  "ETIMEDOUT",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+  "EPIPE",
+  "ECONNABORTED",
+  "UND_ERR_CONNECT_TIMEOUT",
+  "UND_ERR_SOCKET",
+]);

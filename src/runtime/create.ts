@@ -13,9 +13,9 @@ import { generateName, validateName } from "./names.js";
 import { volumesDir } from "./paths.js";
 import type { PortBinding } from "./ports.js";
 import type { ContainerRecord } from "./records.js";
-import type { ContainerSettings, MountSetting, RestartPolicy } from "./settings.js";
+import type { Attach, ContainerSettings, MountSetting, RestartPolicy } from "./settings.js";
 import { parseSignal } from "./signals.js";
-import { containerCommand, containerEnv, type ProcessFlags } from "./spec.js";
+import { configEnv, containerCommand, containerEnv, type ProcessFlags } from "./spec.js";
 import type { Limits } from "./spec-opts.js";
 
 export interface CreateRequest {
@@ -39,6 +39,8 @@ export interface CreateRequest {
   platform?: string;
   stopSignal?: string;
   stopTimeout?: number;
+  /** The streams the caller attaches (inspect's Config.Attach*); default stdout and stderr, stdin with openStdin. */
+  attach?: Attach;
 }
 
 /**
@@ -85,6 +87,12 @@ export async function createContainer(c: Containers, req: CreateRequest): Promis
     restartPolicy: req.restartPolicy ?? { name: "no", maximumRetryCount: 0 },
     autoRemove: req.autoRemove ?? false,
     platform: `${config.os}/${config.architecture}${config.variant ? `/${config.variant}` : ""}`,
+    given: {
+      env: configEnv(image, req.process),
+      ...((req.stopSignal ?? image.StopSignal) ? { stopSignal: req.stopSignal ?? image.StopSignal } : {}),
+      ...(req.stopTimeout !== undefined ? { stopTimeout: req.stopTimeout } : {}),
+      attach: req.attach ?? { stdin: req.openStdin ?? false, stdout: true, stderr: true },
+    },
   };
   parseSignal(settings.stopSignal);
   if (settings.workingDir && !settings.workingDir.startsWith("/"))
@@ -159,14 +167,32 @@ async function prepareMounts(
           );
         await mkdir(m.source, { recursive: true });
       }
-      out.push({ type: "bind", source: m.source, destination: m.destination, readOnly: m.readOnly });
+      out.push({
+        type: "bind",
+        source: m.source,
+        destination: m.destination,
+        readOnly: m.readOnly,
+        ...given(m),
+      });
     } else {
       const name = m.source || randomBytes(32).toString("hex");
       const dir = join(volumesDir(c.store.root), name, "_data");
       await mkdir(dir, { recursive: true });
       c.db.write(() => c.db.addVolume(name));
-      out.push({ type: "volume", name, source: dir, destination: m.destination, readOnly: m.readOnly });
+      out.push({
+        type: "volume",
+        name,
+        source: dir,
+        destination: m.destination,
+        readOnly: m.readOnly,
+        ...given(m),
+      });
     }
   }
   return out;
+}
+
+/** How a mount was asked for, kept for inspect. */
+function given(m: MountRequest): Pick<MountSetting, "flag" | "spec"> {
+  return { ...(m.flag ? { flag: m.flag } : {}), ...(m.spec ? { spec: m.spec } : {}) };
 }

@@ -2,6 +2,7 @@ import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Containers } from "./containers.js";
+import { DEFAULT_PATH } from "./defaults.js";
 import { ContainerConflictError, RuntimeError } from "./errors.js";
 import { observe } from "./observe.js";
 import type { ExecIO } from "./oci-runtime.js";
@@ -48,7 +49,17 @@ export async function execInContainer(
   const spec = derivedSpec(
     base,
     withProcessArgs(req.args),
-    withEnv(mergeEnv(rec.settings.env, req.env ?? [])),
+    // Docker's exec environment: PATH, HOSTNAME and (for -t) TERM=xterm, then the container's
+    // Config.Env, then -e (moby's CreateDaemonEnvironment for the exec's own tty).
+    withEnv(
+      mergeEnv(
+        mergeEnv(
+          [DEFAULT_PATH, `HOSTNAME=${rec.settings.hostname}`, ...(req.tty ? ["TERM=xterm"] : [])],
+          rec.settings.given?.env ?? rec.settings.env,
+        ),
+        req.env ?? [],
+      ),
+    ),
     withCwd(req.workdir ?? (rec.settings.workingDir || "/")),
     withUser(user),
     withTerminal(req.tty ?? false),

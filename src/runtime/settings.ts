@@ -16,6 +16,10 @@ export interface MountSetting {
   readOnly: boolean;
   /** A volume's name. */
   name?: string;
+  /** The flag it came from: `-v` (HostConfig.Binds, Config.Volumes) or `--mount` (HostConfig.Mounts). */
+  flag?: "volume" | "mount";
+  /** The `-v` text, as HostConfig.Binds shows it. */
+  spec?: string;
 }
 
 /**
@@ -51,6 +55,26 @@ export interface ContainerSettings {
   restartPolicy: RestartPolicy;
   autoRemove: boolean;
   platform: string;
+  /** What Docker's inspect reports as it was given, where the fields above hold its effect (absent in older records). */
+  given?: GivenConfig;
+}
+
+/** Config fields of Docker's inspect that keep what was asked for. */
+export interface GivenConfig {
+  /** Config.Env: the flags' entries, then the image's that they do not name (the daemon's merge). */
+  env: string[];
+  /** Config.StopSignal: set by the image's STOPSIGNAL or --stop-signal only. */
+  stopSignal?: string;
+  /** Config.StopTimeout: set by --stop-timeout only. */
+  stopTimeout?: number;
+  /** Config.AttachStdin/Stdout/Stderr: the streams `run` or `create` attached (none with -d). */
+  attach: Attach;
+}
+
+export interface Attach {
+  stdin: boolean;
+  stdout: boolean;
+  stderr: boolean;
 }
 
 /**

@@ -91,3 +91,12 @@ export function containerEnv(
   const base = [DEFAULT_PATH, `HOSTNAME=${hostname}`, ...(flags.tty ? ["TERM=xterm"] : [])];
   return mergeEnv(mergeEnv(base, image.Env ?? []), flags.env);
 }
+
+/**
+ * Docker's Config.Env of a container (the daemon's merge of the create request with the image):
+ * the flags' entries as given, then the image's entries whose name the flags do not set.
+ */
+export function configEnv(image: ContainerConfig, flags: Pick<ProcessFlags, "env">): string[] {
+  const named = new Set(flags.env.map((e) => e.split("=", 1)[0]));
+  return [...flags.env, ...(image.Env ?? []).filter((e) => !named.has(e.split("=", 1)[0]))];
+}

@@ -97,7 +97,7 @@ export async function startLocked(
           exitCode: 0,
           error: "",
           startedAt: new Date().toISOString(),
-          finishedAt: null,
+          // FinishedAt keeps the end of the previous run while this one lasts, as Docker's does.
           stoppedByUser: false,
           settings: { ...rec.settings, ports: p.ports },
         };

@@ -38,7 +38,10 @@ describe("runEphemeral: one process in a throwaway container (a build step)", ()
       env: ["FOO=bar"],
     });
     assert.equal(r.exitCode, 3);
-    assert.equal(r.stdout.toString(), "uid=1000(app) gid=1000(app)\n/home/app/new\n1\nstep1\n");
+    assert.equal(
+      r.stdout.toString(),
+      "uid=1000(app) gid=1000(app) groups=1000(app)\n/home/app/new\n1\nstep1\n",
+    );
     assert.equal(r.stderr.toString(), "oops\n");
     assert.equal(await readFile(join(upper, "tmp/f"), "utf8"), "made\n");
     assert.ok(
