@@ -7,12 +7,12 @@
  *
  * Needs root, buildah, skopeo, runc and GNU time (`apt-get install time`).
  */
-import { createCipheriv } from "node:crypto";
-import { mkdir, writeFile } from "node:fs/promises";
+import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { fixtureDir, repoRoot } from "../test/helpers/fixtures.js";
 import { cleanup, run, runOk, tempDir } from "../test/helpers/processes.js";
+import { makeContext } from "./build-context.js";
 import { median, settle, timed } from "./measure.js";
 
 const { values: args } = parseArgs({
@@ -27,41 +27,11 @@ const extraCaCerts = process.env.NODE_EXTRA_CA_CERTS;
 delete process.env.NODE_EXTRA_CA_CERTS;
 const berthBin = join(repoRoot(), "bin/berth.js");
 
-const DOCKERFILE = `FROM docker.io/library/busybox:1
-COPY small/ /app/small/
-COPY big.bin /app/big.bin
-RUN cd /app && find small -type f | wc -l > count.txt && cat small/d00/* | wc -c > bytes.txt
-WORKDIR /app
-ENV MODE=bench
-CMD ["cat", "/app/count.txt"]
-`;
-
-/** Deterministic bytes: AES-256-CTR of zeros with a fixed key (incompressible, like a binary). */
-function bytes(n: number, seed: number): Buffer {
-  const key = Buffer.alloc(32, seed & 0xff);
-  const cipher = createCipheriv("aes-256-ctr", key, Buffer.alloc(16));
-  return Buffer.concat([cipher.update(Buffer.alloc(n)), cipher.final()]);
-}
-
-async function makeContext(dir: string): Promise<void> {
-  await writeFile(join(dir, "Dockerfile"), DOCKERFILE);
-  const perDir = 100;
-  for (let i = 0; i < FILES; i++) {
-    const sub = join(dir, "small", `d${String(Math.floor(i / perDir)).padStart(2, "0")}`);
-    if (i % perDir === 0) await mkdir(sub, { recursive: true });
-    // Text-like files of 200 B to 4 KiB: source code and config, compressible.
-    const size = 200 + ((i * 7919) % 3900);
-    const line = `file ${i}: ${"the quick brown fox jumps over the lazy dog ".repeat(4)}\n`;
-    await writeFile(join(sub, `f${i}.txt`), line.repeat(Math.ceil(size / line.length)).slice(0, size));
-  }
-  await writeFile(join(dir, "big.bin"), bytes(32 * 1024 * 1024, 7));
-}
-
 async function main(): Promise<void> {
   const work = await tempDir("berth-bench-build-");
   const ctx = join(work, "ctx");
   await mkdir(ctx);
-  await makeContext(ctx);
+  await makeContext(ctx, FILES);
 
   const berthRoot = join(work, "berth");
   await runOk(process.execPath, [

@@ -14,6 +14,7 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { repoRoot } from "../test/helpers/fixtures.js";
 import { cleanup, run, runOk, startDistribution, tempDir } from "../test/helpers/processes.js";
+import { seedMany } from "./many-images.js";
 import { median, settle, timed } from "./measure.js";
 
 const { values: args } = parseArgs({
@@ -52,53 +53,6 @@ async function rounds(
     }
   }
   return Object.fromEntries(Object.entries(times).map(([k, v]) => [k, median(v)]));
-}
-
-/** 100 small distinct images (one shared layer, different configs) as tags of one repository. */
-async function seedMany(host: string): Promise<void> {
-  const { createRegistryClient } = await import("../src/remote/transport/client.js");
-  const { RemoteRepository } = await import("../src/remote/repository.js");
-  const { Readable } = await import("node:stream");
-  const repo = new RemoteRepository(createRegistryClient({ host }), "bench/many");
-  const { createHash } = await import("node:crypto");
-  const sha = (b: Buffer) => `sha256:${createHash("sha256").update(b).digest("hex")}`;
-  const put = (b: Buffer) => repo.putBlob(sha(b), b.length, async () => Readable.from([b]));
-  const { pack } = await import("tar-stream");
-  const p = pack();
-  p.entry({ name: "hello.txt" }, "hello\n");
-  p.finalize();
-  const chunks: Buffer[] = [];
-  for await (const c of p) chunks.push(Buffer.from(c as Uint8Array));
-  const layer = Buffer.concat(chunks);
-  await put(layer);
-  for (let i = 0; i < 100; i++) {
-    const config = Buffer.from(
-      JSON.stringify({
-        architecture: "amd64",
-        os: "linux",
-        created: new Date(Date.UTC(2024, 0, 1, 0, i)).toISOString(),
-        config: { Cmd: ["sh"], Labels: { n: String(i) } },
-        rootfs: { type: "layers", diff_ids: [sha(layer)] },
-        history: [{ created_by: `image ${i}` }],
-      }),
-    );
-    await put(config);
-    const manifest = Buffer.from(
-      JSON.stringify({
-        schemaVersion: 2,
-        mediaType: "application/vnd.oci.image.manifest.v1+json",
-        config: {
-          mediaType: "application/vnd.oci.image.config.v1+json",
-          digest: sha(config),
-          size: config.length,
-        },
-        layers: [
-          { mediaType: "application/vnd.oci.image.layer.v1.tar", digest: sha(layer), size: layer.length },
-        ],
-      }),
-    );
-    await repo.putManifest(`t${i}`, manifest, "application/vnd.oci.image.manifest.v1+json");
-  }
 }
 
 async function main(): Promise<void> {

@@ -19,14 +19,7 @@ export function diffCommand(): Command {
         try {
           const rec = containers.find(input);
           const paths = containers.paths(rec.id);
-          const lowers = [
-            paths.init,
-            ...ctx.store.db
-              .imageLayers(rec.imageId)
-              .map((l) => ctx.store.layerDiffDir(l.chainId))
-              .reverse(),
-          ];
-          for (const c of await containerChanges(paths.upper, lowers))
+          for (const c of await containerChanges(paths.upper, containers.lowerDirs(rec)))
             process.stdout.write(`${c.kind} ${c.path}\n`);
         } catch (err) {
           process.exitCode = reportDaemonError(err);

@@ -2,6 +2,7 @@ import { BerthError } from "../errors.js";
 import { InvalidReferenceError } from "../oci/errors.js";
 import { Command, CommanderError } from "./commander.js";
 import { FormatError } from "./format/errors.js";
+import { sourceMappedStack } from "./stack-trace.js";
 
 type Loader = () => Promise<Command>;
 
@@ -534,7 +535,7 @@ export function reportError(err: unknown): number {
     process.stderr.write(`Error: ${err.message}\n`);
     return 1;
   }
-  const stack = err instanceof Error ? (err.stack ?? String(err)) : String(err);
+  const stack = err instanceof Error ? sourceMappedStack(err.stack ?? String(err)) : String(err);
   process.stderr.write(`berth: internal error (a bug in berth; please report it):\n${stack}\n`);
   return 1;
 }

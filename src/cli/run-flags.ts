@@ -21,7 +21,8 @@ export interface RunFlags extends SecurityFlags {
   publish?: string[];
   volume?: string[];
   mount?: string[];
-  network?: string;
+  /** --network: commander names the value after the option's last long flag, --net. */
+  net?: string;
   hostname?: string;
   memory?: string;
   cpus?: string;
@@ -144,7 +145,7 @@ function integer(s: string, flag: string): number {
 
 /** Turns `run`/`create` flags into a create request (everything but the image), or a usage error (125). */
 export function createRequestFrom(flags: RunFlags, cmd: string[]): Omit<CreateRequest, "imageId" | "image"> {
-  const network = flags.network ?? "default";
+  const network = flags.net ?? "default";
   if (!["default", "bridge", "none", "host"].includes(network))
     throw new UsageError(`network ${network} not found (Berth has the networks default, none and host)`);
   const restart = parseRestart(flags.restart ?? "no");

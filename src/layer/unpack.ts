@@ -49,9 +49,10 @@ const BUFFERS = 2;
  * or a leading "/" are refused, no entry is written through a symlink, and hard links must point
  * at an earlier entry of the same layer (UnsafeLayerError, naming the entry).
  *
- * This thread decompresses (zlib's thread pool, or a zstd process) and hashes the tar for its
- * diff_id; a worker thread parses it and writes the files with synchronous calls, so downloads
- * on this thread go on meanwhile. A mismatching diff_id is a DiffIdMismatchError at the end.
+ * This thread has it decompressed (an igzip or zstd process, or zlib's thread pool) and hashes
+ * the tar for its diff_id; a worker thread parses it and writes the files with synchronous calls,
+ * so downloads on this thread go on meanwhile. A mismatching diff_id is a DiffIdMismatchError
+ * at the end. (Hashing in the worker instead measured no faster: bench/RESULTS.md, issue 21.)
  */
 export async function unpackLayer(opts: UnpackOptions): Promise<UnpackResult> {
   const asRoot = opts.asRoot ?? process.getuid?.() === 0;

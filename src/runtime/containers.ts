@@ -1,8 +1,10 @@
+import { existsSync } from "node:fs";
 import type { LocalStore } from "../images/local-store.js";
 import { cleanupContainer, sweepContainers } from "./cleanup.js";
 import { type CreateRequest, createContainer } from "./create.js";
 import { NoSuchContainerError, RuntimeError } from "./errors.js";
 import type { Handoff } from "./handoff.js";
+import { sharedInitLayer } from "./init-layer.js";
 import { validateName } from "./names.js";
 import { type ContainerView, type Observed, viewOf } from "./observe.js";
 import type { OciRuntime } from "./oci-runtime.js";
@@ -58,10 +60,14 @@ export class Containers {
     return new ContainerPaths(this.store.root, id);
   }
 
-  /** The read-only directories under a container's own layer, topmost first: its init layer, then its image's layers. */
-  lowerDirs(rec: ContainerRecord): string[] {
+  /**
+   * The read-only directories under a container's own layer, topmost first: the init layer (the
+   * store's shared one; its own, for a container created before those), then its image's layers.
+   */
+  lowerDirs(rec: Pick<ContainerRecord, "id" | "imageId" | "settings">): string[] {
+    const own = this.paths(rec.id).init;
     return [
-      this.paths(rec.id).init,
+      existsSync(own) ? own : sharedInitLayer(this.store.root, { init: rec.settings.init }),
       ...this.store.db
         .imageLayers(rec.imageId)
         .map((l) => this.store.layerDiffDir(l.chainId))

@@ -8,7 +8,7 @@ import type { Containers } from "./containers.js";
 import { autoIdMap, checkCpus, type SecurityRequest, securitySettings } from "./create-security.js";
 import { DEFAULT_INIT_BINARY } from "./defaults.js";
 import { RuntimeError } from "./errors.js";
-import { makeInitLayer } from "./init-layer.js";
+import { makeInitLayer, sharedInitLayer } from "./init-layer.js";
 import type { MountRequest } from "./mounts.js";
 import { generateName, validateName } from "./names.js";
 import { volumesDir } from "./paths.js";
@@ -148,12 +148,13 @@ export async function createContainer(c: Containers, req: CreateRequest): Promis
     // Synchronous calls: a dozen tiny operations cost less than their threadpool round trips.
     for (const dir of [paths.upper, paths.work, paths.merged, paths.bundle, paths.exitDir])
       mkdirSync(dir, { recursive: true });
-    makeInitLayer(paths.init, { init: settings.init });
     if (settings.idMap) {
-      // Root inside owns its layer and mount points, and can reach its root filesystem.
+      // A user-namespaced container gets an init layer of its own, owned by its root, which must
+      // also own its layer and mount points and be able to reach its root filesystem.
+      makeInitLayer(paths.init, { init: settings.init });
       chownForMap([paths.upper, paths.init], settings.idMap);
       openPathTo([c.store.root, join(c.store.root, "containers"), paths.dir]);
-    }
+    } else sharedInitLayer(c.store.root, { init: settings.init });
   } catch (err) {
     await rm(paths.dir, { recursive: true, force: true });
     c.db.write(() => c.db.delete(id));

@@ -40,13 +40,7 @@ export async function withRootfs<T>(
   return withContainerLock(containers.db, rec.id, async () => {
     const mountedHere = !isMounted(paths.merged);
     if (mountedHere) {
-      const lowers = [
-        paths.init,
-        ...containers.store.db
-          .imageLayers(rec.imageId)
-          .map((l) => containers.store.layerDiffDir(l.chainId))
-          .reverse(),
-      ];
+      const lowers = containers.lowerDirs(rec);
       await mountOverlay({ lowers, upper: paths.upper, work: paths.work, target: paths.merged });
     }
     try {

@@ -71,6 +71,9 @@ export async function finishForeground(
   opts: { remove: boolean; drain?: () => Promise<void> },
 ): Promise<number> {
   const seen = await c.waitExit(id);
+  // With --rm, nothing is left for conmon's exit command to do: told now, conmon ends while the
+  // container is removed instead of after (removeContainer waits for it to be gone).
+  if (opts.remove) c.handoffs.get(id)?.done();
   await opts.drain?.();
   if (opts.remove) await c.remove(id, { force: true, volumes: true }).catch(() => {});
   else await c.cleanup(id, { restart: false, autoRemove: false }).catch(() => {});

@@ -27,13 +27,7 @@ export function inspectContainer(containers: Containers, c: ContainerView): Reco
   const o = c.observed;
   const paths = containers.paths(c.id);
   const running = o.state === "running";
-  const lowers = [
-    paths.init,
-    ...containers.store.db
-      .imageLayers(c.imageId)
-      .map((l) => containers.store.layerDiffDir(l.chainId))
-      .reverse(),
-  ];
+  const lowers = containers.lowerDirs(c);
   // Published ports are exposed too (docker's CLI adds them to ExposedPorts).
   const exposed = [...new Set([...s.exposedPorts, ...s.ports.map((p) => `${p.containerPort}/${p.proto}`)])];
   // What the network gives the running container; nothing before it starts or after it stops.

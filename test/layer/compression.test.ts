@@ -3,8 +3,9 @@ import { execFileSync } from "node:child_process";
 import { createCipheriv, createHash } from "node:crypto";
 import { Readable } from "node:stream";
 import { describe, it } from "node:test";
-import { gunzipSync } from "node:zlib";
-import { compressStream } from "../../src/layer/compression.js";
+import { gunzipSync, gzipSync } from "node:zlib";
+import { compressStream, decompressStream, findProgram } from "../../src/layer/compression.js";
+import { CorruptLayerError } from "../../src/layer/errors.js";
 
 async function gzip(data: Buffer, chunk: number): Promise<Buffer> {
   const pieces: Buffer[] = [];
@@ -54,4 +55,48 @@ describe("gzip in 1 MiB blocks", () => {
     assert.ok(gz.length < rnd.length * 1.001, `${gz.length} bytes for ${rnd.length}`);
     assert.ok((await gzip(text, 1 << 20)).length < text.length / 50);
   });
+});
+
+describe("gunzip: ISA-L's igzip where installed, zlib otherwise (BERTH_GUNZIP=zlib)", () => {
+  /** Decompresses `gz` fed in 50 KB pieces, with igzip or zlib. */
+  async function gunzip(gz: Buffer, using: "igzip" | "zlib"): Promise<Buffer> {
+    const before = process.env.BERTH_GUNZIP;
+    if (using === "zlib") process.env.BERTH_GUNZIP = "zlib";
+    try {
+      const pieces: Buffer[] = [];
+      for (let i = 0; i < gz.length; i += 50_000) pieces.push(gz.subarray(i, i + 50_000));
+      const out: Buffer[] = [];
+      for await (const c of Readable.from(pieces).pipe(decompressStream("gzip"))) out.push(c as Buffer);
+      return Buffer.concat(out);
+    } finally {
+      if (before === undefined) delete process.env.BERTH_GUNZIP;
+      else process.env.BERTH_GUNZIP = before;
+    }
+  }
+
+  it("igzip is installed here (Debian's isal, which .ci/run installs)", () => {
+    assert.match(findProgram("igzip") ?? "", /\/igzip$/);
+    assert.equal(findProgram("no-such-program-berth"), undefined);
+  });
+
+  for (const using of ["igzip", "zlib"] as const) {
+    it(`${using}: Berth's block gzip, gzip(1)'s output and a two-member file give the input back`, async () => {
+      const data = Buffer.concat([text, random(2_000_000)]);
+      assert.ok((await gunzip(await gzip(data, 65_536), using)).equals(data));
+      assert.ok((await gunzip(gzipSync(data), using)).equals(data));
+      const two = Buffer.concat([gzipSync(text), gzipSync(Buffer.from("and more\n"))]);
+      assert.ok((await gunzip(two, using)).equals(Buffer.concat([text, Buffer.from("and more\n")])));
+    });
+
+    it(`${using}: a truncated or damaged stream fails, and does not end as if complete`, async () => {
+      const gz = gzipSync(text);
+      await assert.rejects(gunzip(gz.subarray(0, gz.length - 100), using));
+      const damaged = Buffer.from(gz);
+      damaged[gz.length >> 1]! ^= 0xff;
+      await assert.rejects(
+        gunzip(damaged, using),
+        using === "igzip" ? CorruptLayerError : /invalid|incorrect|unexpected/,
+      );
+    });
+  }
 });

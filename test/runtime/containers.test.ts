@@ -59,6 +59,12 @@ describe("containers on runc + conmon", () => {
     assert.match(ps[1]!, /Exited \(7\) (Less than a second|\d+ seconds?) ago\s+out1$/);
     const rm = await berth(root, ["run", "--rm", "--hostname", "box", "busybox:1", "hostname"]);
     assert.equal(rm.stdout, "box\n");
+    for (const flag of ["--network", "--net"]) {
+      const none = await berth(root, ["run", "--rm", flag, "none", "busybox:1", "ls", "/sys/class/net"]);
+      assert.equal(none.stdout, "lo\n", `${flag} none: loopback only`);
+    }
+    const slirp = await berth(root, ["run", "--rm", "busybox:1", "ls", "/sys/class/net"]);
+    assert.equal(slirp.stdout, "lo\ntap0\n", "the default network: slirp4netns's tap0");
     assert.equal(
       (await berthOk(root, ["ps", "-aq", "--filter", "name=out1"])).stdout.trim(),
       id.slice(0, 12),
