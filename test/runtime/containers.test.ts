@@ -1,5 +1,4 @@
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { createServer } from "node:net";
@@ -8,7 +7,7 @@ import { after, before, describe, test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import Database from "better-sqlite3";
 import { BERTH_BIN } from "../client/berth.js";
-import { freePort, run } from "../helpers/processes.js";
+import { freePort, run, start } from "../helpers/processes.js";
 import {
   alive,
   berth,
@@ -178,12 +177,18 @@ describe("containers on runc + conmon", () => {
       "busybox:1",
       "sh",
       "-c",
-      "trap 'echo got-term; exit 42' TERM; while true; do sleep 0.1; done",
+      "trap 'echo got-term; exit 42' TERM; echo ready; while true; do sleep 0.1; done",
     ]);
-    await sleep(300);
+    // The trap is set once the container says so (a fixed pause is too short on a loaded machine).
+    const trapSet = (times: number) =>
+      waitFor("the trap to be set", async () => {
+        const out = (await berthOk(root, ["logs", "trapper"])).stdout;
+        return out.split("ready\n").length - 1 >= times;
+      });
+    await trapSet(1);
     await berthOk(root, ["stop", "trapper"]);
     assert.equal((await inspect(root, "trapper")).State.ExitCode, 42);
-    assert.equal((await berthOk(root, ["logs", "trapper"])).stdout, "got-term\n");
+    assert.equal((await berthOk(root, ["logs", "trapper"])).stdout, "ready\ngot-term\n");
     // pid 1 without a handler ignores TERM: stop kills it after the timeout.
     await berthOk(root, ["run", "-d", "--name", "stubborn", "busybox:1", "sleep", "1000"]);
     await berthOk(root, ["stop", "-t", "1", "stubborn"]);
@@ -192,11 +197,11 @@ describe("containers on runc + conmon", () => {
       /^Exited \(137\) /,
     );
     await berthOk(root, ["start", "trapper"]);
-    await sleep(300);
+    await trapSet(2);
     await berthOk(root, ["kill", "-s", "TERM", "trapper"]);
     await waitFor("TERM to end it", async () => (await inspect(root, "trapper")).State.Running === false);
     assert.equal((await inspect(root, "trapper")).State.ExitCode, 42);
-    assert.equal((await berthOk(root, ["logs", "trapper"])).stdout, "got-term\ngot-term\n");
+    assert.equal((await berthOk(root, ["logs", "trapper"])).stdout, "ready\ngot-term\nready\ngot-term\n");
     await berthOk(root, ["start", "trapper"]);
     await berthOk(root, ["kill", "trapper"]);
     await waitFor("KILL to end it", async () => (await inspect(root, "trapper")).State.Running === false);
@@ -427,16 +432,14 @@ describe("containers on runc + conmon", () => {
     for (const rm of [true, false]) {
       const name = rm ? "fg-rm" : "fg-keep";
       const args = ["--root", root, "run", ...(rm ? ["--rm"] : []), "--name", name, "busybox:1"];
-      const starter = spawn(process.execPath, [BERTH_BIN, ...args, "sh", "-c", "sleep 1; exit 3"], {
-        stdio: "ignore",
-      });
+      const starter = start(process.execPath, [BERTH_BIN, ...args, "sh", "-c", "sleep 1; exit 3"]);
       await waitFor("the container to run", async () => {
         const r = await berth(root, ["ps", "--filter", `name=${name}`, "--format", "{{.Status}}"]);
         return /^Up /.test(r.stdout);
       });
       const c = await inspect(root, name);
       const conmon = Number(readFileSync(join(root, "containers", c.Id, "bundle/conmon.pid"), "utf8"));
-      starter.kill("SIGKILL");
+      await starter.kill();
       if (rm) {
         await waitFor(
           "the exit command to remove it",
