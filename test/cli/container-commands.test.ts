@@ -4,7 +4,15 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { berth, berthOk, tempRoot } from "../client/berth.js";
 import { fixtureLayout } from "../helpers/fixtures.js";
-import { run, runOk, type Server, skopeo, startBerthRegistry, tempDir } from "../helpers/processes.js";
+import {
+  run,
+  runOk,
+  type Server,
+  skopeo,
+  startBerthRegistry,
+  tempDir,
+  waitFor,
+} from "../helpers/processes.js";
 import { inspect, leftovers } from "../runtime/helpers.js";
 
 describe("container commands with a registry: run pulls, commit pushes, export, cp, rmi", () => {
@@ -60,11 +68,10 @@ describe("container commands with a registry: run pulls, commit pushes, export, 
     ).stdout.trim();
     const attaching = berth(root, ["attach", "followed"]);
     const socket = `/run/berth/sock/${id}/attach`;
-    for (let i = 0; i < 600; i++) {
+    await waitFor("attach to connect", async () => {
       const unix = await readFile("/proc/net/unix", "utf8");
-      if (unix.split("\n").filter((l) => l.endsWith(` ${socket}`)).length >= 2) break;
-      await new Promise((r) => setTimeout(r, 50));
-    }
+      return unix.split("\n").filter((l) => l.endsWith(` ${socket}`)).length >= 2;
+    });
     await berthOk(root, ["exec", "followed", "touch", "/tmp/go"]);
     const attached = await attaching;
     assert.equal(attached.code, 0, attached.stderr);
@@ -149,9 +156,12 @@ describe("container commands with a registry: run pulls, commit pushes, export, 
       busybox,
       "sh",
       "-c",
-      "echo inside > /tmp/made; sleep 1000",
+      "echo inside > /tmp/made; echo made; sleep 1000",
     ]);
-    await new Promise((r) => setTimeout(r, 300));
+    // What the container writes is exported once it is written (a fixed pause is short under load).
+    await waitFor("the container to write /tmp/made", async () =>
+      (await berthOk(root, ["logs", "files"])).stdout.includes("made"),
+    );
     const exported = await run("sh", [
       "-c",
       `node ${join(process.cwd(), "bin/berth.js")} --root ${root} export files | tar -t`,

@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, readFile, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { repoRoot } from "./fixtures.js";
@@ -31,16 +31,18 @@ export async function startCluster(replicas: number): Promise<Cluster> {
   const dir = await mkdtemp(join(tmpdir(), "berth-cluster-"));
   const teardown = onTeardown(["sh", "-c", 'bash "$0" down "$1"; rm -rf "$1"', script(), dir]);
   let up: Awaited<ReturnType<typeof run>> | undefined;
+  const failures: string[] = [];
   // Ceph on a loaded machine fails to come up now and then; a second try from scratch is cheap.
   for (let attempt = 1; !up; attempt++) {
     try {
       up = await runOk("bash", [script(), "up", dir, "--replicas", String(replicas)]);
     } catch (err) {
+      failures.push(`attempt ${attempt}: ${(err as Error).message.trim()}\n${await daemonLogs(dir)}`);
       await run("bash", [script(), "down", dir]);
       await rm(dir, { recursive: true, force: true });
       if (attempt === 2) {
         await teardown.run();
-        throw err;
+        throw new Error(`the cluster did not come up:\n${failures.join("\n")}`);
       }
       await mkdir(dir);
     }
@@ -71,4 +73,16 @@ export async function startCluster(replicas: number): Promise<Cluster> {
     if (m) cluster.env[m[1]!] = m[2]!;
   }
   return cluster;
+}
+
+/** The last lines of what the cluster's daemons wrote, to tell why a start failed. */
+async function daemonLogs(dir: string): Promise<string> {
+  const out: string[] = [];
+  const logDir = join(dir, "ceph/log");
+  for (const name of await readdir(logDir).catch(() => [] as string[])) {
+    if (!name.endsWith(".out")) continue;
+    const lines = (await readFile(join(logDir, name), "utf8").catch(() => "")).trim().split("\n");
+    out.push(`--- ${name}`, ...lines.slice(-8));
+  }
+  return out.join("\n");
 }

@@ -47,7 +47,7 @@ registryApiSuite("registry API through haproxy: 2 replicas, radosgw, PostgreSQL"
 }));
 
 describe("scaled registry", () => {
-  test("a tag written on one replica is read on the other at once, every time", async () => {
+  test("a tag written on one replica is read on the other at once, every time", STEP, async () => {
     const images: Awaited<ReturnType<typeof makeImage>>[] = [];
     for (let i = 0; i < 3; i++) images.push(await makeImage(r1, "raw/app", `img${i}`));
     for (let round = 0; round < 12; round++) {
@@ -69,40 +69,44 @@ describe("scaled registry", () => {
     assert.ok(catalog.repositories.includes("raw/app"));
   });
 
-  test("an upload started on one replica takes chunks on both and is finished on the other", async () => {
-    // Big enough for S3 parts (5 MiB) and pending tails at each chunk boundary.
-    const data = randomBytes(13 * 1024 * 1024 + 321);
-    const cuts = [0, 6 * 1024 * 1024 + 5, 7 * 1024 * 1024, 12 * 1024 * 1024 + 17, data.length];
-    const start = await call(r1, "POST", "/v2/cross/up/blobs/uploads/");
-    assert.equal(start.status, 202);
-    const loc = start.headers.location!;
-    for (let i = 0; i + 1 < cuts.length - 1; i++) {
-      const base = i % 2 ? r1 : r2;
-      const res = await call(base, "PATCH", loc, {
-        body: data.subarray(cuts[i], cuts[i + 1]),
-        headers: { "Content-Range": `${cuts[i]}-${cuts[i + 1]! - 1}` },
+  test(
+    "an upload started on one replica takes chunks on both and is finished on the other",
+    STEP,
+    async () => {
+      // Big enough for S3 parts (5 MiB) and pending tails at each chunk boundary.
+      const data = randomBytes(13 * 1024 * 1024 + 321);
+      const cuts = [0, 6 * 1024 * 1024 + 5, 7 * 1024 * 1024, 12 * 1024 * 1024 + 17, data.length];
+      const start = await call(r1, "POST", "/v2/cross/up/blobs/uploads/");
+      assert.equal(start.status, 202);
+      const loc = start.headers.location!;
+      for (let i = 0; i + 1 < cuts.length - 1; i++) {
+        const base = i % 2 ? r1 : r2;
+        const res = await call(base, "PATCH", loc, {
+          body: data.subarray(cuts[i], cuts[i + 1]),
+          headers: { "Content-Range": `${cuts[i]}-${cuts[i + 1]! - 1}` },
+        });
+        assert.equal(res.status, 202, res.body.toString());
+        assert.equal(res.headers.range, `0-${cuts[i + 1]! - 1}`);
+      }
+      const status = await call(r1, "GET", loc);
+      assert.equal(status.headers.range, `0-${cuts[3]! - 1}`);
+      const wrongStart = await call(r2, "PATCH", loc, { body: "x", headers: { "Content-Range": "5-5" } });
+      assert.equal(wrongStart.status, 416);
+      assert.equal(wrongStart.headers.range, `0-${cuts[3]! - 1}`);
+      const done = await call(r2, "PUT", `${loc}?digest=${sha256(data)}`, {
+        body: data.subarray(cuts[3]),
+        headers: { "Content-Range": `${cuts[3]}-${data.length - 1}` },
       });
-      assert.equal(res.status, 202, res.body.toString());
-      assert.equal(res.headers.range, `0-${cuts[i + 1]! - 1}`);
-    }
-    const status = await call(r1, "GET", loc);
-    assert.equal(status.headers.range, `0-${cuts[3]! - 1}`);
-    const wrongStart = await call(r2, "PATCH", loc, { body: "x", headers: { "Content-Range": "5-5" } });
-    assert.equal(wrongStart.status, 416);
-    assert.equal(wrongStart.headers.range, `0-${cuts[3]! - 1}`);
-    const done = await call(r2, "PUT", `${loc}?digest=${sha256(data)}`, {
-      body: data.subarray(cuts[3]),
-      headers: { "Content-Range": `${cuts[3]}-${data.length - 1}` },
-    });
-    assert.equal(done.status, 201, done.body.toString());
-    const got = await call(lb, "GET", `/v2/cross/up/blobs/${sha256(data)}`);
-    assert.equal(got.status, 200);
-    assert.ok(got.body.equals(data));
-    assert.equal((await call(r1, "GET", loc)).status, 404, "the finished session is gone everywhere");
-  });
+      assert.equal(done.status, 201, done.body.toString());
+      const got = await call(lb, "GET", `/v2/cross/up/blobs/${sha256(data)}`);
+      assert.equal(got.status, 200);
+      assert.ok(got.body.equals(data));
+      assert.equal((await call(r1, "GET", loc)).status, 404, "the finished session is gone everywhere");
+    },
+  );
 
   for (const fixture of ["busybox-1", "multi-1"]) {
-    test(`skopeo copy ${fixture} in and out through the load balancer is byte-identical`, async () => {
+    test(`skopeo copy ${fixture} in and out through the load balancer is byte-identical`, STEP, async () => {
       const host = lb.slice("http://".length);
       const expected = fixtureManifest().find((f) => f.tag === fixture)!;
       await skopeo([
