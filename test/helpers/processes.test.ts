@@ -36,9 +36,11 @@ async function leakyRun(
   opts: { container?: boolean; runnerArgs?: string[]; reaper?: boolean } = {},
 ): Promise<{ runner: Started; report: () => Report }> {
   const file = join(await tempDir("berth-leaky-report-"), "report.jsonl");
+  // In a session of its own (setsid -w waits and passes the exit status on): when the runner
+  // exits, the file's process must be left to finish its teardown, not killed with our group.
   const runner = start(
-    process.execPath,
-    ["--test", "--test-reporter=tap", ...(opts.runnerArgs ?? []), LEAKY],
+    "setsid",
+    ["-w", process.execPath, "--test", "--test-reporter=tap", ...(opts.runnerArgs ?? []), LEAKY],
     {
       env: {
         LEAKY_MODE: mode,
@@ -50,6 +52,12 @@ async function leakyRun(
     },
   );
   return { runner, report: () => readReport(file) };
+}
+
+/** The `node --test` running the file: the file's parent. */
+function runnerPid(report: Report): number {
+  const stat = readFileSync(`/proc/${report.pids.get("file")}/stat`, "utf8");
+  return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
 }
 
 /** The runner's exit code; a file that never ends is a failure here, not a hang. */
@@ -118,7 +126,7 @@ describe("processes.ts: a test file leaves nothing running, however it ends", { 
         () => report().ready || runner.proc.exitCode !== null,
         300_000,
       );
-      runner.proc.kill(signal);
+      process.kill(runnerPid(report()), signal);
       await exitCode(runner);
       await assertNothingLeft(report());
     });
