@@ -31,6 +31,16 @@
  *      to a file that times out or is cancelled), after which the process exits 128+signal;
  *   3. by a watchdog (reaper.ts), started with the first registration in its own session, which
  *      notices through a pipe when this process is gone without doing 1 or 2 (SIGKILL, OOM).
+ *
+ * Notes for new tests:
+ *   - A command that leaves a daemon behind on purpose must put it in a session of its own
+ *     (setsid) before it exits, and the test registers the daemon's teardown with onTeardown():
+ *     the command's group is killed as it exits (see start_bg in scripts/cluster.sh).
+ *   - execFileSync/spawnSync of a short tool is fine: it ends before the call returns (and
+ *     should the file be killed meanwhile, the kill of every process below it takes the tool).
+ *   - start() gives proc.stdin only with { stdin: true }. Children do not inherit NODE_TEST_CONTEXT,
+ *     so a `node --test` a test starts is a runner of its own.
+ *   - BERTH_TEST_REAPER=0 turns the watchdog off (processes.test.ts, to show 1 and 2 suffice).
  */
 import { type ChildProcess, type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";

@@ -24,7 +24,7 @@ export function killGroup(pgid: number): void {
   }
 }
 
-/** Every process below `pid` in the process tree, found through /proc (children before parents' siblings). */
+/** Every process below `pid` in the process tree, found through /proc (breadth first). */
 export function descendants(pid: number): number[] {
   const children = new Map<number, number[]>();
   for (const name of readdirSync("/proc")) {
