@@ -56,10 +56,10 @@ async function rounds(
 
 /** 100 small distinct images (one shared layer, different configs) as tags of one repository. */
 async function seedMany(host: string): Promise<void> {
-  const { RegistryTransport } = await import("../src/remote/transport.js");
+  const { createRegistryClient } = await import("../src/remote/transport/client.js");
   const { RemoteRepository } = await import("../src/remote/repository.js");
   const { Readable } = await import("node:stream");
-  const repo = new RemoteRepository(new RegistryTransport(host), "bench/many");
+  const repo = new RemoteRepository(createRegistryClient({ host }), "bench/many");
   const { createHash } = await import("node:crypto");
   const sha = (b: Buffer) => `sha256:${createHash("sha256").update(b).digest("hex")}`;
   const put = (b: Buffer) => repo.putBlob(sha(b), b.length, async () => Readable.from([b]));

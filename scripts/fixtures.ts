@@ -1,6 +1,7 @@
 /**
  * Builds the test images once with scripts/make-images.sh (buildah, root) into .fixtures/images,
- * or with --big into .fixtures/images-big (benchmarks). Skips the work when the script has not
+ * or with --big into .fixtures/images-big (benchmarks), or with --debian (scripts/make-debian.sh,
+ * debootstrap from Debian's mirror) into .fixtures/images-debian (scout's tests and benchmark). Skips the work when the script has not
  * changed since the last build; builds into a temporary directory and renames it into place, so
  * an interrupted run never leaves half a fixture set.
  */
@@ -12,8 +13,10 @@ import { fileURLToPath } from "node:url";
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 const big = process.argv.includes("--big");
-const script = join(repo, "scripts/make-images.sh");
-const target = join(repo, ".fixtures", big ? "images-big" : "images");
+const debian = process.argv.includes("--debian");
+const script = join(repo, debian ? "scripts/make-debian.sh" : "scripts/make-images.sh");
+const target = join(repo, ".fixtures", debian ? "images-debian" : big ? "images-big" : "images");
+const tools = debian ? ["debootstrap", "buildah", "skopeo"] : ["buildah", "skopeo", "busybox"];
 const stamp = createHash("sha256")
   .update(readFileSync(script))
   .update(big ? "big" : "")
@@ -27,17 +30,19 @@ if (
   console.error(`fixtures: ${target} is up to date`);
   process.exit(0);
 }
-for (const tool of ["buildah", "skopeo", "busybox"]) {
+for (const tool of tools) {
   if (spawnSync("sh", ["-c", `command -v ${tool}`]).status !== 0) {
-    console.error(`fixtures: ${tool} is missing: apt-get install -y buildah skopeo busybox-static`);
+    console.error(
+      `fixtures: ${tool} is missing: apt-get install -y ${tools.join(" ").replace("busybox", "busybox-static")}`,
+    );
     process.exit(1);
   }
 }
 mkdirSync(dirname(target), { recursive: true });
 const tmp = `${target}.tmp-${process.pid}`;
 rmSync(tmp, { recursive: true, force: true });
-console.error(`fixtures: building test images with ${script}${big ? " --big" : ""} ...`);
-const result = spawnSync("bash", [script, tmp, ...(big ? ["--big"] : [])], {
+console.error(`fixtures: building test images with ${script}${big && !debian ? " --big" : ""} ...`);
+const result = spawnSync("bash", [script, tmp, ...(big && !debian ? ["--big"] : [])], {
   stdio: ["ignore", "inherit", "inherit"],
 });
 if (result.status !== 0) {

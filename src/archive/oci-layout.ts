@@ -6,7 +6,6 @@ import { Digest, Digester } from "../oci/digest.js";
 import { type ImageIndex, parseManifest } from "../oci/manifest.js";
 import { MediaTypes } from "../oci/media-types.js";
 import { parseReference, type Reference } from "../oci/reference.js";
-import { fetchForeignLayer } from "../transfer/foreign.js";
 import type {
   BlobNode,
   BlobReadOptions,
@@ -104,7 +103,9 @@ export class OciLayoutSource implements ImageSource {
   async blob(desc: Descriptor, opts: BlobReadOptions = {}): Promise<BlobStream> {
     const path = blobPath(this.dir, desc.digest);
     if (!(await stat(path).catch(() => undefined))?.isFile()) {
-      if (desc.urls && desc.urls.length > 0) return fetchForeignLayer(desc, opts.offset ?? 0);
+      // The HTTP client is loaded only for a foreign layer: reading a layout should not pay for it.
+      if (desc.urls && desc.urls.length > 0)
+        return (await import("../transfer/foreign.js")).fetchForeignLayer(desc, opts.offset ?? 0);
       throw new ArchiveError(`the archive has no blob ${desc.digest}`);
     }
     const offset = opts.offset ?? 0;

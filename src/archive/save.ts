@@ -1,12 +1,9 @@
-import { createWriteStream } from "node:fs";
-import { rename, rm, stat } from "node:fs/promises";
-import { dirname } from "node:path";
 import type { Writable } from "node:stream";
-import { InvalidArgumentError } from "../errors.js";
 import type { LocalStore } from "../images/local-store.js";
 import type { Reference } from "../oci/reference.js";
 import { LocalStoreSource } from "../transfer/local-store.js";
 import { transfer } from "../transfer/walk.js";
+import { checkOutputPath, writeOutputFile } from "./output-file.js";
 import { TarArchiveSink } from "./tar-sink.js";
 
 export interface SaveItem {
@@ -36,25 +33,10 @@ export async function saveImages(store: LocalStore, items: SaveItem[], out: Writ
   }
 }
 
-/** Docker's check before it writes anything: the directory a file goes in must exist. */
-export async function checkOutputPath(path: string): Promise<void> {
-  const dir = dirname(path);
-  const info = await stat(dir).catch((err: NodeJS.ErrnoException) => err);
-  if (info instanceof Error) {
-    throw new InvalidArgumentError(`invalid output path: stat ${dir}: no such file or directory`);
-  }
-  if (!info.isDirectory()) throw new InvalidArgumentError(`invalid output path: ${dir} is not a directory`);
-}
+export { checkOutputPath } from "./output-file.js";
 
-/** Saves to a file: written under a temporary name and renamed, so a failed save leaves nothing. */
+/** Saves to a file (mode 0600, as docker's): written under a temporary name and renamed, so a failed save leaves nothing. */
 export async function saveImagesToFile(store: LocalStore, items: SaveItem[], path: string): Promise<void> {
-  await checkOutputPath(path);
-  const tmp = `${path}.tmp-${process.pid}`;
-  try {
-    await saveImages(store, items, createWriteStream(tmp));
-    await rename(tmp, path);
-  } catch (err) {
-    await rm(tmp, { force: true });
-    throw err;
-  }
+  await checkOutputPath(path, "failed to save image");
+  await writeOutputFile(path, (out) => saveImages(store, items, out));
 }

@@ -641,7 +641,7 @@ class Build {
       dir: tmp,
       diffId: made.diffId,
       parent: parentChain,
-      size: made.uncompressedSize,
+      size: made.contentSize,
       blob,
     });
     return { record, blob };

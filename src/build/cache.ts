@@ -23,7 +23,7 @@ CREATE TABLE IF NOT EXISTS build_cache (
   diff_id     TEXT NOT NULL,
   created     TEXT NOT NULL,        -- when the layer was made: its history entry's time
   description TEXT NOT NULL,        -- the step, as progress names it
-  size        INTEGER NOT NULL,     -- uncompressed bytes of the layer
+  size        INTEGER NOT NULL,     -- the layer's size (layers.size)
   created_at  TEXT NOT NULL,
   last_used   TEXT NOT NULL,
   usage_count INTEGER NOT NULL DEFAULT 0

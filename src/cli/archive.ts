@@ -1,5 +1,5 @@
 import { loadArchive } from "../archive/load.js";
-import { type SaveItem, saveImages, saveImagesToFile } from "../archive/save.js";
+import { checkOutputPath, type SaveItem, saveImages, saveImagesToFile } from "../archive/save.js";
 import { InvalidArgumentError } from "../errors.js";
 import { resolveLocalImage } from "../images/resolve.js";
 import { familiarString } from "../oci/reference.js";
@@ -13,6 +13,14 @@ export function saveCommand(): Command {
     .option("-o, --output <file>", "write to a file, instead of STDOUT")
     .action(
       withContext(async (ctx, images: string[], flags: { output?: string }) => {
+        const toFile = flags.output !== undefined && flags.output !== "" && flags.output !== "-";
+        // docker's order: where to write is checked before the images are looked at.
+        if (!toFile && process.stdout.isTTY) {
+          throw new InvalidArgumentError(
+            "cowardly refusing to save to a terminal. Use the -o flag or redirect",
+          );
+        }
+        if (toFile) await checkOutputPath(flags.output!, "failed to save image");
         const items: SaveItem[] = [];
         const seen = new Map<string, SaveItem>();
         for (const input of images) {
@@ -26,14 +34,9 @@ export function saveCommand(): Command {
             items.push(item);
           }
         }
-        if (flags.output && flags.output !== "-") {
-          await saveImagesToFile(ctx.store, items, flags.output);
+        if (toFile) {
+          await saveImagesToFile(ctx.store, items, flags.output!);
           return;
-        }
-        if (process.stdout.isTTY) {
-          throw new InvalidArgumentError(
-            "cowardly refusing to save to a terminal. Use the -o flag or redirect",
-          );
         }
         await saveImages(ctx.store, items, process.stdout);
       }),

@@ -2,6 +2,7 @@ import { closeSync, openSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { openAttach } from "../runtime/attach.js";
 import type { Containers } from "../runtime/containers.js";
+import { finishForeground } from "../runtime/foreground.js";
 import { reportDaemonError } from "./container-context.js";
 
 export interface AttachFlags {
@@ -29,9 +30,9 @@ export async function attachAndStart(
       },
     });
   } catch (err) {
+    // A container with --rm that failed to start is removed by the start.
     session?.close();
     const code = reportDaemonError(err, "berth: ");
-    if (flags.rm) await containers.remove(id, { force: true }).catch(() => {});
     return code === 1 ? 125 : code;
   }
   return pump(containers, id, session!, flags);
@@ -62,12 +63,7 @@ async function pump(
     stdin.resume();
   }
   try {
-    const seen = await containers.waitExit(id);
-    await session.drained();
-    if (flags.rm) await containers.remove(id, { force: true, volumes: true }).catch(() => {});
-    else await containers.cleanup(id, { restart: false, autoRemove: false }).catch(() => {});
-    await containers.endAttachment(id);
-    return seen?.exitCode ?? 0;
+    return await finishForeground(containers, id, { remove: flags.rm, drain: () => session.drained() });
   } finally {
     if (raw) stdin.setRawMode(false);
     if (flags.tty) process.off("SIGWINCH", onWinch);

@@ -396,33 +396,13 @@ interface DfRow {
 
 async function diskUsage(ctx: CliContext, flags: { verbose?: boolean; format?: string }): Promise<void> {
   const db = ctx.store.db;
-  const conn = db.connection;
   const images = db.images();
-  // Images a container uses are active (the runtime's table, when the store has one).
-  const hasContainers = Boolean(
-    conn.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'containers'").get(),
-  );
-  const activeIds = new Set<string>(
-    hasContainers
-      ? (conn.prepare("SELECT DISTINCT image_id FROM containers").all() as { image_id: string }[]).map(
-          (r) => r.image_id,
-        )
-      : [],
-  );
-  const layerBytes = (where: string, ...params: string[]) =>
-    (
-      conn
-        .prepare(
-          `SELECT COALESCE(SUM(size), 0) AS size FROM layers WHERE chain_id IN (SELECT chain_id FROM image_layers ${where})`,
-        )
-        .get(...params) as { size: number }
-    ).size;
-  const imagesSize = layerBytes("");
+  // Images a container uses are active.
+  const { imagesInUse } = await import("../runtime/image-users.js");
+  const activeIds = imagesInUse(ctx.store);
+  const imagesSize = db.layersSize();
   const active = images.filter((i) => activeIds.has(i.id));
-  const activeSize =
-    active.length === 0
-      ? 0
-      : layerBytes(`WHERE image_id IN (${active.map(() => "?").join(",")})`, ...active.map((i) => i.id));
+  const activeSize = db.layersSize(active.map((i) => i.id));
   const reclaimable = imagesSize - activeSize;
   const percent = (part: number, whole: number) =>
     whole > 0 ? ` (${Math.round((part * 100) / whole)}%)` : "";
@@ -456,6 +436,8 @@ async function diskUsage(ctx: CliContext, flags: { verbose?: boolean; format?: s
       Size: "SIZE",
       Reclaimable: "RECLAIMABLE",
     },
+    process.stdout,
+    "*formatter.diskUsageImagesContext",
   );
   if (flags.verbose) {
     const entries = BuildCache.open(ctx.store).entries();

@@ -1,4 +1,3 @@
-import { createWriteStream } from "node:fs";
 import { UsageError } from "../errors.js";
 import { parseReference } from "../oci/reference.js";
 import { containerChanges } from "../runtime/changes.js";
@@ -82,11 +81,14 @@ export function exportCommand(): Command {
           process.exitCode = 1;
           return;
         }
+        // docker's order: the output path first (the CLI's own error), then the container.
+        const output = flags.output;
+        const file = output ? await import("../archive/output-file.js") : undefined;
+        if (output) await file!.checkOutputPath(output, "failed to export container");
         try {
-          const out = flags.output ? createWriteStream(`${flags.output}.tmp-${process.pid}`) : process.stdout;
-          await exportContainer(containersOf(ctx), input, out);
-          if (flags.output)
-            (await import("node:fs/promises")).rename(`${flags.output}.tmp-${process.pid}`, flags.output);
+          if (output)
+            await file!.writeOutputFile(output, (out) => exportContainer(containersOf(ctx), input, out));
+          else await exportContainer(containersOf(ctx), input, process.stdout);
         } catch (err) {
           process.exitCode = reportDaemonError(err);
         }

@@ -1,11 +1,10 @@
-import { statSync } from "node:fs";
 import { createInterface } from "node:readline/promises";
 import { Command } from "./commander.js";
 import { containersOf, eachContainer, reportDaemonError } from "./container-context.js";
 import { withContext } from "./context.js";
 import { humanSize } from "./format/units.js";
 import { duBytes } from "./ps.js";
-import { followToExit } from "./run.js";
+import { followInForeground } from "./run.js";
 
 export function startCommand(): Command {
   return new Command("start")
@@ -33,16 +32,7 @@ export function startCommand(): Command {
               });
               return;
             }
-            let offset = 0;
-            await containers.start(rec.id, {
-              attached: true,
-              beforeRun: (_r, paths) => {
-                try {
-                  offset = statSync(paths.log).size;
-                } catch {}
-              },
-            });
-            process.exitCode = await followToExit(containers, rec.id, offset, rec.settings.autoRemove);
+            process.exitCode = await followInForeground(containers, rec.id, rec.settings.autoRemove);
           } catch (err) {
             process.exitCode = reportDaemonError(err);
           }

@@ -8,7 +8,7 @@ import { defaultRoot, LocalStore } from "../images/local-store.js";
 import type { Reference } from "../oci/reference.js";
 import type { RemoteRepository } from "../remote/repository.js";
 import type { TlsTrust } from "../remote/tls-trust.js";
-import type { RegistryTransport } from "../remote/transport.js";
+import type { RegistryClient } from "../remote/transport/client.js";
 
 /** A setting of ROOT/config.yaml that cannot be used; the message names the file and the key. */
 export class ClientConfigError extends BerthError {
@@ -50,7 +50,7 @@ export class CliContext {
   readonly root: string;
   readonly config: ClientConfig;
   private storeInstance?: LocalStore;
-  private readonly transports = new Map<string, RegistryTransport>();
+  private readonly clients = new Map<string, RegistryClient>();
   private credentialStore?: Promise<CredentialStore>;
 
   constructor(flags: GlobalFlags) {
@@ -64,14 +64,15 @@ export class CliContext {
   }
 
   // The HTTP client is loaded on first use: local commands such as `images` should not pay for it.
-  async transport(registry: string): Promise<RegistryTransport> {
-    let t = this.transports.get(registry);
-    if (!t) {
-      const { RegistryTransport } = await import("../remote/transport.js");
-      const { DEFAULT_RETRY } = await import("../remote/retry.js");
+  async registryClient(registry: string): Promise<RegistryClient> {
+    let client = this.clients.get(registry);
+    if (!client) {
+      const { createRegistryClient } = await import("../remote/transport/client.js");
+      const { DEFAULT_RETRY } = await import("../remote/transport/retry-policy.js");
       baselineWasmOnly();
-      t = new RegistryTransport(registry, {
-        insecureRegistries: this.config.insecureRegistries,
+      client = createRegistryClient({
+        host: registry,
+        insecure: this.config.insecureRegistries.includes(registry),
         credentials: async (r) => (await this.credentials()).forRegistry(r),
         tls: await this.tlsTrust(registry),
         retry: {
@@ -79,9 +80,9 @@ export class CliContext {
           upload: { ...DEFAULT_RETRY, attempts: this.config.maxUploadAttempts },
         },
       });
-      this.transports.set(registry, t);
+      this.clients.set(registry, client);
     }
-    return t;
+    return client;
   }
 
   /** CAs for a registry from ROOT/certs.d/HOST:PORT/ and Docker's /etc/docker/certs.d/HOST:PORT/. */
@@ -98,7 +99,7 @@ export class CliContext {
 
   async repository(ref: Reference): Promise<RemoteRepository> {
     const { RemoteRepository } = await import("../remote/repository.js");
-    return new RemoteRepository(await this.transport(ref.registry), ref.repository);
+    return new RemoteRepository(await this.registryClient(ref.registry), ref.repository);
   }
 
   close(): void {

@@ -32,7 +32,16 @@ export function execCommand(): Command {
     .action(
       withContext(async (ctx, input: string, args: string[], flags: ExecFlags) => {
         try {
-          process.exitCode = await execInContainer(containersOf(ctx), input, { args, ...flags });
+          process.exitCode = await execInContainer(
+            containersOf(ctx),
+            input,
+            { args, ...flags },
+            {
+              stdin: flags.interactive || flags.tty ? process.stdin : undefined,
+              stdout: process.stdout,
+              stderr: process.stderr,
+            },
+          );
         } catch (err) {
           process.exitCode = reportDaemonError(err);
         }

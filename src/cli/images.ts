@@ -1,6 +1,10 @@
+import { funcOf, STRING } from "../gotemplate/types.js";
+import { goFunc } from "../gotemplate/values.js";
 import { imageHistory, inspectImage } from "../images/describe.js";
 import { listImages, parseImageFilters } from "../images/list.js";
 import { resolveLocalImage } from "../images/resolve.js";
+import { Digest } from "../oci/digest.js";
+import { parseImageConfig } from "../oci/manifest.js";
 import { Command, CommanderInvalidArgument } from "./commander.js";
 import { withContext } from "./context.js";
 import { humanSize, timeAgo, truncateId } from "./format/units.js";
@@ -41,8 +45,18 @@ export function imagesCommand(name = "images"): Command {
           for (const r of rows) process.stdout.write(`${id(r.image.id)}\n`);
           return;
         }
+        // Labels come from each image's config, read only when the template asks for them.
+        const labels = new Map<string, Record<string, string>>();
+        if (flags.format?.includes("Label")) {
+          for (const r of rows) {
+            if (labels.has(r.image.id)) continue;
+            const config = parseImageConfig(await ctx.store.content.readAll(Digest.parse(r.image.id)));
+            labels.set(r.image.id, config.config?.Labels ?? {});
+          }
+        }
         const data = rows.map((r) => {
           const created = r.image.created ? new Date(r.image.created) : undefined;
+          const imageLabels = labels.get(r.image.id) ?? {};
           return {
             Containers: "N/A",
             CreatedAt: created ? goTime(created) : "",
@@ -55,24 +69,40 @@ export function imagesCommand(name = "images"): Command {
             Tag: r.tag,
             UniqueSize: "N/A",
             VirtualSize: humanSize(r.image.size, 3),
+            // Not in docker's image rows (docker has them on ps rows only): methods, so `json` leaves them out.
+            Labels: goFunc(funcOf([], [STRING]), () =>
+              Object.keys(imageLabels)
+                .sort()
+                .map((k) => `${k}=${imageLabels[k]}`)
+                .join(","),
+            ),
+            Label: goFunc(funcOf([STRING], [STRING]), (name: string) => imageLabels[name] ?? ""),
           };
         });
         const table = flags.digests
           ? "table {{.Repository}}\t{{.Tag}}\t{{.Digest}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}"
           : "table {{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}";
-        printRows(data, flags.format, table, {
-          Repository: "REPOSITORY",
-          Tag: "TAG",
-          Digest: "DIGEST",
-          ID: "IMAGE ID",
-          CreatedSince: "CREATED",
-          CreatedAt: "CREATED AT",
-          Size: "SIZE",
-          VirtualSize: "SIZE",
-          SharedSize: "SHARED SIZE",
-          UniqueSize: "UNIQUE SIZE",
-          Containers: "CONTAINERS",
-        });
+        printRows(
+          data,
+          flags.format,
+          table,
+          {
+            Repository: "REPOSITORY",
+            Tag: "TAG",
+            Digest: "DIGEST",
+            ID: "IMAGE ID",
+            CreatedSince: "CREATED",
+            CreatedAt: "CREATED AT",
+            Size: "SIZE",
+            VirtualSize: "SIZE",
+            SharedSize: "SHARED SIZE",
+            UniqueSize: "UNIQUE SIZE",
+            Containers: "CONTAINERS",
+            Labels: "LABELS",
+          },
+          process.stdout,
+          "*formatter.imageContext",
+        );
       }),
     );
 }
@@ -158,6 +188,8 @@ export function historyCommand(name = "history"): Command {
             Size: "SIZE",
             Comment: "COMMENT",
           },
+          process.stdout,
+          "*image.historyContext",
         );
       }),
     );

@@ -1,7 +1,7 @@
 import { type Credentials, hostnameOf, INDEX_SERVER } from "../credentials/docker-config.js";
 import { InvalidArgumentError } from "../errors.js";
 import { LoginError, NetworkError } from "../remote/errors.js";
-import { RegistryTransport } from "../remote/transport.js";
+import { createRegistryClient } from "../remote/transport/client.js";
 import { Command } from "./commander.js";
 import { type CliContext, withContext } from "./context.js";
 import { openPrompter } from "./prompt.js";
@@ -58,8 +58,9 @@ async function runLogin(ctx: CliContext, server: string | undefined, flags: Logi
   const key = serverKeyOf(server);
   const registry = key === INDEX_SERVER ? "docker.io" : key;
   const store = await ctx.credentials();
-  const transport = new RegistryTransport(registry, {
-    insecureRegistries: ctx.config.insecureRegistries,
+  const client = createRegistryClient({
+    host: registry,
+    insecure: ctx.config.insecureRegistries.includes(registry),
     tls: await ctx.tlsTrust(registry),
   });
 
@@ -69,7 +70,7 @@ async function runLogin(ctx: CliContext, server: string | undefined, flags: Logi
     if (stored && (stored.password || stored.identityToken)) {
       process.stdout.write("Authenticating with existing credentials...\n");
       try {
-        await transport.login(stored);
+        await client.login(stored);
         process.stdout.write("Login Succeeded\n");
         return;
       } catch (err) {
@@ -99,7 +100,7 @@ async function runLogin(ctx: CliContext, server: string | undefined, flags: Logi
 
   let creds: Credentials = { username, password };
   try {
-    const { identityToken } = await transport.login(creds);
+    const { identityToken } = await client.login(creds);
     // docker keeps a refresh token the registry hands out instead of the password.
     if (identityToken) creds = { username, password: "", identityToken };
   } catch (err) {

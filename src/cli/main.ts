@@ -1,6 +1,7 @@
 import { BerthError } from "../errors.js";
 import { InvalidReferenceError } from "../oci/errors.js";
 import { Command, CommanderError } from "./commander.js";
+import { FormatError } from "./format/errors.js";
 
 type Loader = () => Promise<Command>;
 
@@ -199,6 +200,10 @@ const commands: Record<string, Entry> = {
   container: {
     help: ["container", "Manage containers"],
     load: containerGroup,
+  },
+  scout: {
+    help: ["scout", "What is inside an image: packages (SBOM) and known vulnerabilities"],
+    load: async () => (await import("./scout.js")).scoutCommand(),
   },
 };
 
@@ -410,13 +415,53 @@ function usageError(err: CommanderError): { text: string; status: number } {
       };
     }
     case "commander.unknownCommand":
-      return {
-        text: `berth: unknown command: berth ${quoted}\n\nRun '${cmd ? commandPath(cmd) : "berth"} --help' for more information`,
-        status: 1,
-      };
+      return unknownCommandError(cmd, quoted);
+    // A group run without a subcommand prints its help (to stderr), as docker's do, and that is no error.
+    case "commander.help":
+      return { text: "", status: 0 };
     default:
       return { text: m, status: err.exitCode === 0 ? 0 : 125 };
   }
+}
+
+/** docker's words for a command that does not exist: the group's usage line when it is in one. */
+function unknownCommandError(parent: Command | undefined, name: string): { text: string; status: number } {
+  const path = parent ? commandPath(parent) : "berth";
+  const usage = parent?.parent ? `\n\nUsage:  ${path}` : "";
+  return {
+    text: `berth: unknown command: ${path} ${name}${usage}\n\nRun '${path} --help' for more information`,
+    status: 1,
+  };
+}
+
+/**
+ * A command line naming a command that does not exist, at the top or in a group (`berth
+ * container stats`), is refused before anything runs, even with --help (which commander would
+ * answer with the parent's help and status 0, so a missing command would look like a working
+ * one). `help X` names a topic that must exist too.
+ */
+function refuseUnknownCommand(
+  program: Command,
+  args: string[],
+): { text: string; status: number } | undefined {
+  let cmd = program;
+  let topic = false;
+  for (let i = 2; i < args.length; i++) {
+    const arg = args[i]!;
+    if (arg === "--") return undefined;
+    if (arg === "--root" && cmd === program) i++;
+    if (arg.startsWith("-")) continue;
+    if (cmd.commands.length === 0) return undefined;
+    if (arg === "help" && cmd === program && !topic) {
+      topic = true;
+      continue;
+    }
+    const sub = cmd.commands.find((c) => c.name() === arg || c.aliases().includes(arg));
+    if (!sub)
+      return topic ? { text: `unknown help topic: ${arg}`, status: 1 } : unknownCommandError(cmd, arg);
+    cmd = sub;
+  }
+  return undefined;
 }
 
 /** An error from the system about something the user pointed at (a full disk, a refused permission): no bug. */
@@ -451,13 +496,18 @@ export async function main(argv: string[]): Promise<number> {
   const args = hoistGlobalFlags(argv);
   try {
     const program = await programFor(args);
+    const unknown = refuseUnknownCommand(program, args);
+    if (unknown) {
+      process.stderr.write(`${unknown.text}\n`);
+      return unknown.status;
+    }
     await program.parseAsync(args);
     return typeof process.exitCode === "number" ? process.exitCode : 0;
   } catch (err) {
     if (err instanceof CommanderError) {
       if (err.exitCode === 0) return 0;
       const { text, status } = usageError(err);
-      process.stderr.write(`${text}\n`);
+      if (text) process.stderr.write(`${text}\n`);
       return status;
     }
     // The reader of our output went away: stop quietly, as a program killed by SIGPIPE does.
@@ -468,11 +518,11 @@ export async function main(argv: string[]): Promise<number> {
 
 /**
  * Prints an error once, at the edge: a BerthError or a system error as one line (Docker prints
- * reference errors bare, Berth everything else after "Error: "); anything else is a bug in
- * Berth, printed with its stack so that it can be reported.
+ * reference and --format template errors bare, Berth everything else after "Error: "); anything
+ * else is a bug in Berth, printed with its stack so that it can be reported.
  */
 export function reportError(err: unknown): number {
-  if (err instanceof InvalidReferenceError) {
+  if (err instanceof InvalidReferenceError || err instanceof FormatError) {
     process.stderr.write(`${err.message}\n`);
     return err.exitCode;
   }

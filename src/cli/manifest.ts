@@ -11,6 +11,7 @@ import { readSmall } from "../transfer/verify.js";
 import { transfer } from "../transfer/walk.js";
 import { Command } from "./commander.js";
 import { type CliContext, withContext } from "./context.js";
+import { goJson } from "./format/json.js";
 
 export function manifestCommand(): Command {
   const manifest = new Command("manifest").description("Manage Docker image manifests and manifest lists");
@@ -182,7 +183,7 @@ async function inspect(
       mediaType: MediaTypes.DOCKER_MANIFEST_LIST,
       manifests: entries.map((e) => e.descriptor),
     };
-    out.write(`${goJson(orderIndex(index), "   ")}\n`);
+    out.write(`${goJsonIndent(orderIndex(index), "   ")}\n`);
     return;
   }
   const ref = parseReference(name);
@@ -191,8 +192,8 @@ async function inspect(
   const parsed = parseManifest(fetched.bytes, fetched.mediaType);
   if (!verbose) {
     // Docker re-marshals a list with three-space indentation and indents a manifest's raw bytes with tabs.
-    if (parsed.kind === "index") out.write(`${goJson(orderIndex(parsed.value), "   ")}\n`);
-    else out.write(`${goJson(JSON.parse(fetched.bytes.toString("utf8")), "\t")}\n`);
+    if (parsed.kind === "index") out.write(`${goJsonIndent(orderIndex(parsed.value), "   ")}\n`);
+    else out.write(`${goJsonIndent(JSON.parse(fetched.bytes.toString("utf8")), "\t")}\n`);
     return;
   }
   if (parsed.kind === "index") {
@@ -207,14 +208,14 @@ async function inspect(
         ),
       );
     }
-    out.write(`${goJson(rows, "\t")}\n`);
+    out.write(`${goJsonIndent(rows, "\t")}\n`);
   } else {
     const desc: Descriptor = {
       mediaType: parsed.mediaType,
       digest: fetched.digest.toString(),
       size: fetched.bytes.length,
     };
-    out.write(`${goJson(verboseEntry(formatReference(ref), desc, fetched.bytes), "\t")}\n`);
+    out.write(`${goJsonIndent(verboseEntry(formatReference(ref), desc, fetched.bytes), "\t")}\n`);
   }
 }
 
@@ -256,10 +257,7 @@ function orderIndex(index: ImageIndex): Record<string, unknown> {
   };
 }
 
-/** JSON as Go's encoding/json writes it: <, > and & escaped. */
-function goJson(value: unknown, indent: string): string {
-  return JSON.stringify(value, null, indent)
-    .replace(/</g, "\\u003c")
-    .replace(/>/g, "\\u003e")
-    .replace(/&/g, "\\u0026");
+/** JSON as Go's json.MarshalIndent writes docker's structs: fields in order, <, > and & escaped. */
+function goJsonIndent(value: unknown, indent: string): string {
+  return goJson(value, { indent, plainObjects: "struct" });
 }

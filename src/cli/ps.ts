@@ -1,11 +1,9 @@
-import { lstat, readdir } from "node:fs/promises";
-import { join } from "node:path";
 import { UsageError } from "../errors.js";
 import type { ImageDb } from "../images/db.js";
 import { type ContainerView, viewOf } from "../runtime/observe.js";
 import { ContainerPaths } from "../runtime/paths.js";
 import { ContainerDb } from "../runtime/records.js";
-import { commandText, portsText, statusText } from "../runtime/status.js";
+import { commandText, imageText, portsText, statusText } from "../runtime/status.js";
 import { Command } from "./commander.js";
 import { withContext } from "./context.js";
 import { plainTable } from "./format/columns.js";
@@ -53,20 +51,32 @@ export function psCommand(name = "ps"): Command {
         list = list.filter((c) => filters.every((f) => matches(c, f, ancestors)));
         if (last > 0) list = list.slice(0, last);
         const id = (full: string) => (flags.trunc ? full.slice(0, 12) : full);
+        // docker checks a --format before listing, on an empty row, whether or not -q drops it.
+        if (flags.format) {
+          if (flags.quiet) {
+            process.stderr.write(
+              "WARNING: Ignoring custom format, because both --format and --quiet are set.\n",
+            );
+          }
+          const { validatePsFormat, withLabelMethods } = await import("./format/table.js");
+          validatePsFormat(flags.format, withLabelMethods(emptyRow(), {}), PS_ROW_TYPE);
+        }
         if (flags.quiet) {
           process.stdout.write(list.map((c) => `${id(c.id)}\n`).join(""));
           return;
         }
         const now = Date.now();
-        const rows = [];
+        const rows: PsFields[] = [];
+        const rowLabels: Record<string, string>[] = [];
         for (const c of list) {
           const command = commandText(c);
           const labels = Object.entries(c.settings.labels)
             .map(([k, v]) => `${k}=${v}`)
             .join(",");
+          rowLabels.push(c.settings.labels);
           rows.push({
             ID: id(c.id),
-            Image: c.image,
+            Image: imageText(c, ctx.store.db, flags.trunc),
             Command: JSON.stringify(flags.trunc ? ellipsis(command, 20) : command),
             CreatedAt: goTime(new Date(c.created)),
             RunningFor: timeAgo(new Date(c.created), now),
@@ -92,9 +102,43 @@ export function psCommand(name = "ps"): Command {
           return;
         }
         const { printRows } = await import("./output.js");
-        printRows(rows, flags.format, `table ${columns.map((c) => `{{.${c}}}`).join("\t")}`, HEADERS);
+        const { withLabelMethods } = await import("./format/table.js");
+        printRows(
+          rows.map((r, i) => withLabelMethods(r, rowLabels[i]!)),
+          flags.format,
+          `table ${columns.map((c) => `{{.${c}}}`).join("\t")}`,
+          HEADERS,
+          process.stdout,
+          PS_ROW_TYPE,
+        );
       }),
     );
+}
+
+/** The Go type of docker's ps rows, as its template errors name it. */
+const PS_ROW_TYPE = "*formatter.ContainerContext";
+
+type PsFields = Record<
+  | "ID"
+  | "Image"
+  | "Command"
+  | "CreatedAt"
+  | "RunningFor"
+  | "Ports"
+  | "State"
+  | "Status"
+  | "Size"
+  | "Names"
+  | "Labels"
+  | "Mounts"
+  | "Networks",
+  string
+>;
+
+function emptyRow(): PsFields {
+  const row = {} as PsFields;
+  for (const k of Object.keys(HEADERS)) row[k as keyof PsFields] = "";
+  return row;
 }
 
 const HEADERS: Record<string, string> = {
@@ -174,22 +218,9 @@ async function sizeText(upper: string, virtual: number): Promise<string> {
   return `${humanSize(own)} (virtual ${humanSize(own + virtual)})`;
 }
 
-/** Bytes of regular files under a directory (the container's layer). */
+/** A container's layer size as Docker counts it (layer/size.ts: file contents and symlink targets, each inode once). */
 export async function duBytes(dir: string): Promise<number> {
-  let total = 0;
-  let names: string[];
-  try {
-    names = await readdir(dir);
-  } catch {
-    return 0;
-  }
-  for (const name of names) {
-    const p = join(dir, name);
-    const st = await lstat(p);
-    if (st.isDirectory()) total += await duBytes(p);
-    else if (st.isFile()) total += st.size;
-  }
-  return total;
+  return (await import("../layer/size.js")).directorySize(dir);
 }
 
 function goTime(d: Date): string {

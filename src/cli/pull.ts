@@ -86,15 +86,27 @@ async function pullOne(
   quiet: boolean,
   out: NodeJS.WritableStream,
 ): Promise<{ imageId: string; upToDate: boolean }> {
-  // "Pulling from" names the repository path without its registry, as Docker's does.
-  if (!quiet) out.write(`${ref.digest?.toString() ?? ref.tag}: Pulling from ${ref.repository}\n`);
+  // "Pulling from" names the repository path without its registry, as Docker's does, and comes
+  // once the image is found (its first blob's event), so a missing image prints only the error.
+  let announced = quiet;
+  const announce = () => {
+    if (announced) return;
+    announced = true;
+    out.write(`${ref.digest?.toString() ?? ref.tag}: Pulling from ${ref.repository}\n`);
+  };
   const printer = quiet ? undefined : new ProgressPrinter(out, "pull");
   try {
     const result = await pullIntoStore(ctx.store, await ctx.repository(ref), ref, {
       platform,
       concurrency: ctx.config.maxConcurrentDownloads,
-      onEvent: printer?.listener,
+      onEvent: printer
+        ? (e) => {
+            announce();
+            printer.listener(e);
+          }
+        : undefined,
     });
+    announce();
     printer?.finish();
     if (!quiet) out.write(`Digest: ${result.digest}\n`);
     return result;

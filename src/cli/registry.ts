@@ -10,6 +10,7 @@ import {
 } from "../registry/config.js";
 import { collectGarbage } from "../registry/gc/collector.js";
 import { RegistryServer } from "../registry/server.js";
+import { sweepDebris } from "../registry/services/debris.js";
 import { createServices } from "../registry/services/registry-services.js";
 import { loadTlsCredentials } from "../registry/tls-config.js";
 import { Command } from "./commander.js";
@@ -79,7 +80,8 @@ async function gc(flags: GcFlags): Promise<void> {
   const log = pino({ level: cfg.log.level, base: { service: "berth-registry-gc" } }, pino.destination(2));
   const backend = await openBackend(cfg, log);
   try {
-    const report = await collectGarbage(createServices(backend.driver, backend.metadata), {
+    const services = createServices(backend.driver, backend.metadata);
+    const report = await collectGarbage(services, {
       dryRun: flags.dryRun === true,
       deleteUntagged: flags.deleteUntagged ?? cfg.gc.deleteUntagged,
       graceMs,
@@ -87,14 +89,27 @@ async function gc(flags: GcFlags): Promise<void> {
       log,
     });
     const verb = report.dryRun ? "would delete" : "deleted";
-    process.stdout.write(
+    let out =
       `${report.repositories} repositories, ${report.marked} blobs in use\n` +
-        `${verb} ${report.manifests} manifests, ${report.links} repository links and ${report.blobs} blobs: ` +
-        `${humanSize(report.bytes, 3)} ${report.dryRun ? "to free" : "freed"} (${report.bytes} bytes)\n`,
-    );
+      `${verb} ${report.manifests} manifests, ${report.links} repository links and ${report.blobs} blobs: ` +
+      `${humanSize(report.bytes, 3)} ${report.dryRun ? "to free" : "freed"} (${report.bytes} bytes)\n` +
+      `${plural(report.pendingUploads, "upload session")} older than the grace period ` +
+      `(${flags.grace ?? cfg.gc.grace}) still open: abandoned sessions are purged after uploads.maxAge ` +
+      `(${cfg.uploads.maxAge})\n`;
+    if (!report.dryRun) {
+      const debris = await sweepDebris(services);
+      out +=
+        `removed ${plural(debris.temporaryFiles, "temporary file")} and ` +
+        `${plural(debris.uploadFolders, "upload folder")} without a session left by interrupted writes\n`;
+    }
+    process.stdout.write(out);
   } finally {
     await backend.close();
   }
+}
+
+function plural(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? "" : "s"}`;
 }
 
 async function serve(flags: ServeFlags): Promise<void> {

@@ -148,8 +148,8 @@ export function createRequestFrom(flags: RunFlags, cmd: string[]): Omit<CreateRe
   const restart = parseRestart(flags.restart ?? "no");
   if (flags.rm && restart.name !== "no") throw new UsageError("Conflicting options: --restart and --rm");
   const mounts: (MountRequest & { createSource?: boolean })[] = [
-    ...(flags.volume ?? []).map((v) => ({ ...parseVolumeFlag(v), createSource: true })),
-    ...(flags.mount ?? []).map(parseMountFlag),
+    ...(flags.volume ?? []).map((v) => ({ ...parseVolumeFlag(v, process.cwd()), createSource: true })),
+    ...(flags.mount ?? []).map((m) => parseMountFlag(m, process.cwd())),
   ];
   const dests = new Set<string>();
   for (const m of mounts) {
@@ -180,6 +180,9 @@ export function createRequestFrom(flags: RunFlags, cmd: string[]): Omit<CreateRe
     },
     openStdin: flags.interactive ?? false,
     stdinOnce: (flags.interactive ?? false) && !flags.detach,
+    attach: flags.detach
+      ? { stdin: false, stdout: false, stderr: false }
+      : { stdin: flags.interactive ?? false, stdout: true, stderr: true },
     hostname: flags.hostname,
     network: network === "bridge" ? "default" : (network as "default" | "none" | "host"),
     publish: (flags.publish ?? []).map(parsePublish),

@@ -1,9 +1,8 @@
-import { statSync } from "node:fs";
 import { UsageError } from "../errors.js";
 import { NoSuchImageError, resolveLocalImage } from "../images/resolve.js";
 import { familiarString, parseReference } from "../oci/reference.js";
 import type { Containers } from "../runtime/containers.js";
-import { readLog } from "../runtime/logs.js";
+import { runInForeground } from "../runtime/foreground.js";
 import type { Command } from "./commander.js";
 import { containersOf, reportDaemonError } from "./container-context.js";
 import { type CliContext, withContext } from "./context.js";
@@ -72,9 +71,6 @@ async function runContainer(ctx: CliContext, image: string, cmd: string[], flags
   let id: string;
   try {
     const request = createRequestFrom(flags, cmd);
-    if (flags.detach && flags.rm === undefined) {
-      // nothing: docker allows -d with --rm; the exit command removes it
-    }
     const rec = await containers.create({ ...request, ...(await imageFor(ctx, image, flags)) });
     id = rec.id;
   } catch (err) {
@@ -84,18 +80,11 @@ async function runContainer(ctx: CliContext, image: string, cmd: string[], flags
     try {
       await containers.start(id);
     } catch (err) {
-      const code = failed(err, "run");
-      if (flags.rm) await containers.remove(id, { force: true }).catch(() => {});
-      return code;
+      return failed(err, "run");
     }
     process.stdout.write(`${id}\n`);
     return 0;
   }
-  return runAttached(containers, id, flags);
-}
-
-/** Starts the container and prints its output as it comes (from conmon's log), then exits with its status. */
-async function runAttached(containers: Containers, id: string, flags: RunFlags): Promise<number> {
   if (flags.interactive || flags.tty) {
     const { attachAndStart } = await import("./attach.js");
     return attachAndStart(containers, id, {
@@ -104,54 +93,24 @@ async function runAttached(containers: Containers, id: string, flags: RunFlags):
       rm: flags.rm ?? false,
     });
   }
-  let offset = 0;
   try {
-    await containers.start(id, {
-      attached: true,
-      beforeRun: (_rec, paths) => {
-        try {
-          offset = statSync(paths.log).size;
-        } catch {}
-      },
-    });
+    return await followInForeground(containers, id, flags.rm ?? false);
   } catch (err) {
-    const code = failed(err, "run");
-    if (flags.rm) await containers.remove(id, { force: true }).catch(() => {});
-    return code;
+    return failed(err, "run");
   }
-  return followToExit(containers, id, offset, flags.rm ?? false);
 }
 
-export async function followToExit(
-  containers: Containers,
-  id: string,
-  offset: number,
-  rm: boolean,
-): Promise<number> {
-  const unproxy = proxySignals(containers, id);
-  let stopped = false;
-  let wake = () => {};
-  const printing = readLog(
-    containers.paths(id).log,
-    (e) => (e.stream === "stdout" ? process.stdout : process.stderr).write(e.text),
-    {
-      offset,
-      follow: true,
-      stopped: () => stopped,
-      onWake: (w) => {
-        wake = w;
-      },
-    },
-  );
+/** Starts the container and prints its output as it comes, forwarding our signals to it; resolves to its exit status. */
+export async function followInForeground(containers: Containers, id: string, rm: boolean): Promise<number> {
+  let unproxy = () => {};
   try {
-    const seen = await containers.waitExit(id);
-    stopped = true;
-    wake();
-    await printing;
-    if (rm) await containers.remove(id, { force: true, volumes: true }).catch(() => {});
-    else await containers.cleanup(id, { restart: false, autoRemove: false }).catch(() => {});
-    await containers.endAttachment(id);
-    return seen?.exitCode ?? 0;
+    return await runInForeground(containers, id, {
+      output: { stdout: process.stdout, stderr: process.stderr },
+      remove: rm,
+      started: () => {
+        unproxy = proxySignals(containers, id);
+      },
+    });
   } finally {
     unproxy();
   }

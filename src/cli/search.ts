@@ -54,7 +54,7 @@ export function searchCommand(): Command {
           } else throw new InvalidArgumentError(`invalid filter '${key}'`);
         }
         const { registry, term } = splitTerm(input);
-        const results = (await searchRegistry(await ctx.transport(registry), term, limit)).filter(
+        const results = (await searchRegistry(await ctx.registryClient(registry), term, limit)).filter(
           (r) => r.star_count >= stars && (official === undefined || r.is_official === official),
         );
         const rows = results.map((r) => ({
@@ -64,13 +64,20 @@ export function searchCommand(): Command {
           IsOfficial: r.is_official ? "[OK]" : "",
           IsAutomated: r.is_automated ? "[OK]" : "",
         }));
-        printRows(rows, flags.format, "table {{.Name}}\t{{.Description}}\t{{.StarCount}}\t{{.IsOfficial}}", {
-          Name: "NAME",
-          Description: "DESCRIPTION",
-          StarCount: "STARS",
-          IsOfficial: "OFFICIAL",
-          IsAutomated: "AUTOMATED",
-        });
+        printRows(
+          rows,
+          flags.format,
+          "table {{.Name}}\t{{.Description}}\t{{.StarCount}}\t{{.IsOfficial}}",
+          {
+            Name: "NAME",
+            Description: "DESCRIPTION",
+            StarCount: "STARS",
+            IsOfficial: "OFFICIAL",
+            IsAutomated: "AUTOMATED",
+          },
+          process.stdout,
+          "*registry.searchContext",
+        );
       }),
     );
 }

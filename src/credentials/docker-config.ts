@@ -36,7 +36,12 @@ export interface DockerConfig {
 
 /** `$DOCKER_CONFIG/config.json`, else `~/.docker/config.json`. */
 export function dockerConfigFile(env: NodeJS.ProcessEnv = process.env): string {
-  return join(env.DOCKER_CONFIG || join(homedir(), ".docker"), "config.json");
+  return join(env.DOCKER_CONFIG || join(home(env), ".docker"), "config.json");
+}
+
+/** The home directory the environment names (as os.homedir() reads $HOME), for a store given an environment of its own. */
+function home(env: NodeJS.ProcessEnv): string {
+  return env.HOME || homedir();
 }
 
 /** podman's and skopeo's auth files, in the order containers-auth.json(5) reads them. */
@@ -44,7 +49,7 @@ export function containersAuthFiles(env: NodeJS.ProcessEnv = process.env): strin
   const files: string[] = [];
   if (env.REGISTRY_AUTH_FILE) files.push(env.REGISTRY_AUTH_FILE);
   if (env.XDG_RUNTIME_DIR) files.push(join(env.XDG_RUNTIME_DIR, "containers", "auth.json"));
-  files.push(join(homedir(), ".config", "containers", "auth.json"));
+  files.push(join(home(env), ".config", "containers", "auth.json"));
   return files;
 }
 

@@ -17,9 +17,14 @@ interface HelperAnswer {
   stdout: string;
 }
 
-function callHelper(helper: string, verb: string, input: string): Promise<HelperAnswer> {
+function callHelper(
+  helper: string,
+  verb: string,
+  input: string,
+  env: NodeJS.ProcessEnv,
+): Promise<HelperAnswer> {
   return new Promise((resolve, reject) => {
-    const child = spawn(`docker-credential-${helper}`, [verb], { stdio: ["pipe", "pipe", "inherit"] });
+    const child = spawn(`docker-credential-${helper}`, [verb], { stdio: ["pipe", "pipe", "inherit"], env });
     let stdout = "";
     child.stdout.on("data", (d: Buffer) => {
       stdout += d.toString();
@@ -50,8 +55,12 @@ function failure(helper: string, verb: string, answer: HelperAnswer): Credential
 }
 
 /** The helper's credentials for a server, or undefined when it has none. */
-export async function helperGet(helper: string, serverUrl: string): Promise<Credentials | undefined> {
-  const answer = await callHelper(helper, "get", serverUrl);
+export async function helperGet(
+  helper: string,
+  serverUrl: string,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<Credentials | undefined> {
+  const answer = await callHelper(helper, "get", serverUrl, env);
   if (answer.code !== 0) {
     if (answer.stdout.trim() === NOT_FOUND) return undefined;
     throw failure(helper, "get", answer);
@@ -69,17 +78,26 @@ export async function helperGet(helper: string, serverUrl: string): Promise<Cred
   return { username, password: secret };
 }
 
-export async function helperStore(helper: string, serverUrl: string, creds: Credentials): Promise<void> {
+export async function helperStore(
+  helper: string,
+  serverUrl: string,
+  creds: Credentials,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<void> {
   const body = creds.identityToken
     ? { ServerURL: serverUrl, Username: IDENTITY_TOKEN_USERNAME, Secret: creds.identityToken }
     : { ServerURL: serverUrl, Username: creds.username, Secret: creds.password };
-  const answer = await callHelper(helper, "store", JSON.stringify(body));
+  const answer = await callHelper(helper, "store", JSON.stringify(body), env);
   if (answer.code !== 0) throw failure(helper, "store", answer);
 }
 
 /** Erases a server's credentials; returns false when the helper had none. */
-export async function helperErase(helper: string, serverUrl: string): Promise<boolean> {
-  const answer = await callHelper(helper, "erase", serverUrl);
+export async function helperErase(
+  helper: string,
+  serverUrl: string,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<boolean> {
+  const answer = await callHelper(helper, "erase", serverUrl, env);
   if (answer.code === 0) return true;
   if (answer.stdout.trim() === NOT_FOUND) return false;
   throw failure(helper, "erase", answer);

@@ -48,7 +48,7 @@ export class CredentialStore {
     this.config ??= readDockerConfig(this.file);
     const config = await this.config;
     const helper = helperFor(config, key);
-    const creds = helper ? await helperGet(helper, key) : fromAuths(config, key);
+    const creds = helper ? await helperGet(helper, key, this.env) : fromAuths(config, key);
     if (creds) return creds;
     for (const file of containersAuthFiles(this.env)) {
       const fallback = fromAuths(await readDockerConfig(file), key);
@@ -64,7 +64,7 @@ export class CredentialStore {
   async save(key: string, creds: Credentials): Promise<{ helper?: string }> {
     const config = await readDockerConfig(this.file);
     const helper = helperFor(config, key);
-    if (helper) await helperStore(helper, key, creds);
+    if (helper) await helperStore(helper, key, creds, this.env);
     config.auths[key] = helper ? {} : encodeAuthEntry(creds);
     await writeDockerConfig(config);
     this.lookups.set(key, Promise.resolve(creds));
@@ -88,7 +88,7 @@ export class CredentialStore {
       if (!helper) continue;
       // Only the server's own key must erase cleanly; the old spellings rarely exist, and helpers
       // differ in how they say so.
-      const erased = await helperErase(helper, k).catch((err: unknown) => {
+      const erased = await helperErase(helper, k, this.env).catch((err: unknown) => {
         if (k === key) throw err;
         return false;
       });

@@ -26,7 +26,7 @@ export interface NewLayer {
   diffId: string;
   /** Chain ID of the layer below, null for the first. */
   parent: string | null;
-  /** Bytes of the uncompressed tar. */
+  /** The layer's size as Docker counts it: file contents and symlink targets (layer/size.ts). */
   size: number;
   /** The compressed blob, already in the content store. */
   blob: { digest: string; mediaType: string; size: number };

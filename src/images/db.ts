@@ -2,6 +2,7 @@ import { existsSync, mkdirSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import type BetterSqlite3 from "better-sqlite3";
+import { directorySize } from "../layer/size.js";
 import { SCHEMA, SCHEMA_VERSION } from "./schema.js";
 
 // better-sqlite3 is a CommonJS package: importing it as ESM makes Node lex its sources for
@@ -27,6 +28,7 @@ export interface LayerRecord {
   chainId: string;
   diffId: string;
   parent: string | null;
+  /** Docker's size of the layer: file contents and symlink targets, each inode once (layer/size.ts). */
   size: number;
 }
 
@@ -37,6 +39,7 @@ export interface ImageRecord {
   os: string;
   architecture: string;
   variant: string | null;
+  /** The sum of its layers' sizes. */
   size: number;
   parent: string | null;
   addedAt: string;
@@ -92,6 +95,30 @@ function toImage(row: ImageRow): ImageRecord {
   };
 }
 
+/** The schema version from which layer sizes are Docker's (file contents), not tar bytes. */
+const SIZES_COUNT_FILES = 4;
+
+/**
+ * Stores made before version 4 recorded each layer's tar bytes as its size: each unpacked layer
+ * is measured again as Docker measures it (a walk of its directory, once), and the image and
+ * build-cache sizes that add them up follow. A layer whose directory is missing keeps its number.
+ */
+function recountSizes(db: Database, layerDiffDir: (chainId: string) => string): void {
+  const layers = db.prepare("SELECT chain_id AS chainId FROM layers").all() as { chainId: string }[];
+  const update = db.prepare("UPDATE layers SET size = ? WHERE chain_id = ?");
+  for (const { chainId } of layers) {
+    const dir = layerDiffDir(chainId);
+    if (existsSync(dir)) update.run(directorySize(dir), chainId);
+  }
+  db.exec(`UPDATE images SET size = (
+    SELECT COALESCE(SUM(l.size), 0) FROM image_layers il JOIN layers l ON l.chain_id = il.chain_id
+    WHERE il.image_id = images.id)`);
+  const cache = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'build_cache'").get();
+  if (cache)
+    db.exec(`UPDATE build_cache SET size = COALESCE(
+      (SELECT size FROM layers WHERE layers.chain_id = build_cache.chain_id), size)`);
+}
+
 /**
  * Metadata of the local image store: images, their layers (by chain ID), tags, repo digests,
  * manifests and where blobs are known to live remotely.
@@ -99,7 +126,11 @@ function toImage(row: ImageRow): ImageRecord {
 export class ImageDb {
   private constructor(private readonly db: Database) {}
 
-  static open(path: string): ImageDb {
+  /**
+   * Opens (creating or upgrading) the database at `path`. `layerDiffDir` says where a layer is
+   * unpacked, for the upgrade that counts layer sizes again from the files on disk.
+   */
+  static open(path: string, opts: { layerDiffDir?: (chainId: string) => string } = {}): ImageDb {
     mkdirSync(dirname(path), { recursive: true });
     const db = new Database(path, { timeout: 30_000, ...(ADDON ? { nativeBinding: ADDON } : {}) });
     db.pragma("journal_mode = WAL");
@@ -109,10 +140,15 @@ export class ImageDb {
     // Creating the schema takes the write lock: do it only when the store is new or older.
     if (db.pragma("user_version", { simple: true }) !== SCHEMA_VERSION) {
       store.write(() => {
+        // Read again under the lock: another process may have upgraded the store meanwhile.
+        const version = db.pragma("user_version", { simple: true }) as number;
+        if (version === SCHEMA_VERSION) return;
         db.exec(SCHEMA);
         // Stores made before tags remembered their manifest gain the column.
         const columns = db.prepare("PRAGMA table_info(tags)").all() as { name: string }[];
         if (!columns.some((c) => c.name === "manifest")) db.exec("ALTER TABLE tags ADD COLUMN manifest TEXT");
+        if (version > 0 && version < SIZES_COUNT_FILES && opts.layerDiffDir)
+          recountSizes(db, opts.layerDiffDir);
         db.pragma(`user_version = ${SCHEMA_VERSION}`);
       });
     }
@@ -173,6 +209,22 @@ export class ImageDb {
           WHERE chain_id NOT IN (SELECT chain_id FROM image_layers)`,
       )
       .all() as LayerRecord[];
+  }
+
+  /**
+   * Bytes of the distinct layers that `imageIds` use (every image's when omitted): a layer that
+   * several images share counts once, as `system df` shows it.
+   */
+  layersSize(imageIds?: readonly string[]): number {
+    if (imageIds?.length === 0) return 0;
+    const where = imageIds ? `WHERE image_id IN (${imageIds.map(() => "?").join(",")})` : "";
+    const row = this.db
+      .prepare(
+        `SELECT COALESCE(SUM(size), 0) AS size FROM layers
+          WHERE chain_id IN (SELECT chain_id FROM image_layers ${where})`,
+      )
+      .get(...(imageIds ?? [])) as { size: number };
+    return row.size;
   }
 
   allLayerIds(): string[] {

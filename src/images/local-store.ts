@@ -30,7 +30,7 @@ export class LocalStore {
 
   constructor(readonly root: string) {
     this.content = new ContentStore(join(root, "content"));
-    this.db = ImageDb.open(join(root, "berth.db"));
+    this.db = ImageDb.open(join(root, "berth.db"), { layerDiffDir: (id) => this.layerDiffDir(id) });
     sweepTmp(this.tmpDir());
   }
 

@@ -26,18 +26,46 @@ export interface RemoveOptions {
   users?: ImageUsers;
 }
 
-/** Docker's conflicts for deleting an image a container uses (moby daemon/images/image_delete.go). */
-function containerConflict(imageId: string, users: ImageUsers | undefined, force: boolean | undefined): void {
+/**
+ * Docker's conflicts for deleting an image by ID, in its order (moby daemon/images/image_delete.go
+ * checkImageDeleteConflict): a running container (never forced), then without --force names in
+ * several repositories (`multipleNames`), then a stopped container.
+ */
+function deleteConflict(
+  imageId: string,
+  users: ImageUsers | undefined,
+  force: boolean | undefined,
+  multipleNames: boolean,
+): void {
   const using = users?.containersUsing(imageId) ?? [];
   const running = using.find((c) => c.running);
   if (running)
     throw new ImageConflictError(
       `conflict: unable to delete ${shortImageId(imageId)} (cannot be forced) - image is being used by running container ${running.id.slice(0, 12)}`,
     );
+  if (multipleNames && !force)
+    throw new ImageConflictError(
+      `conflict: unable to delete ${shortImageId(imageId)} (must be forced) - image is referenced in multiple repositories`,
+    );
   if (using.length > 0 && !force)
     throw new ImageConflictError(
       `conflict: unable to delete ${shortImageId(imageId)} (must be forced) - image is being used by stopped container ${using[0]!.id.slice(0, 12)}`,
     );
+}
+
+/**
+ * Whether an image's names are, to Docker, one reference (moby's isSingleReference): at most one
+ * tag, and digests only of that tag's repository (or of one repository when there is no tag).
+ * Untagging such a name would leave the image dangling, so a container using it refuses that.
+ */
+export function isSingleReference(
+  tags: readonly { repository: string }[],
+  digests: readonly { repository: string }[],
+): boolean {
+  if (tags.length > 1) return false;
+  const repositories = new Set(digests.map((d) => d.repository));
+  if (tags.length === 0) return repositories.size === 1;
+  return [...repositories].every((r) => r === tags[0]!.repository);
 }
 
 function inUse(imageId: string, users: ImageUsers | undefined): boolean {
@@ -56,8 +84,9 @@ function familiar(repository: string, suffix: string): string {
  * Removes an image reference or an image, deciding between untag and delete as Docker does
  * (moby's daemon/images/image_delete.go): a name untags, and when the last tag of a repository
  * goes, that repository's digest references go with it; the image is deleted once nothing
- * names it. An ID deletes the image and all its names, which needs --force when the names span
- * several repositories.
+ * names it. An ID deletes the image and all its names, which needs --force unless they are one
+ * reference (isSingleReference). A name a container's image is known by only is not untagged
+ * without --force.
  */
 export async function removeImage(
   store: LocalStore,
@@ -70,7 +99,7 @@ export async function removeImage(
 
   if (reference) {
     const repository = `${reference.registry}/${reference.repository}`;
-    if (!opts.force && db.tagsOf(imageId).length + db.repoDigestsOf(imageId).length === 1) {
+    if (!opts.force && isSingleReference(db.tagsOf(imageId), db.repoDigestsOf(imageId))) {
       const user = opts.users?.containersUsing(imageId)[0];
       if (user)
         throw new ImageConflictError(
@@ -106,13 +135,12 @@ export async function removeImage(
       `conflict: unable to delete ${shortImageId(imageId)} (cannot be forced) - image has dependent child images`,
     );
   }
-  containerConflict(imageId, opts.users, opts.force);
-  const repositories = new Set([...tags.map((t) => t.repository), ...digests.map((d) => d.repository)]);
-  if (repositories.size > 1 && !opts.force) {
-    throw new ImageConflictError(
-      `conflict: unable to delete ${shortImageId(imageId)} (must be forced) - image is referenced in multiple repositories`,
-    );
-  }
+  deleteConflict(
+    imageId,
+    opts.users,
+    opts.force,
+    tags.length + digests.length > 0 && !isSingleReference(tags, digests),
+  );
   db.write(() => {
     for (const t of tags) {
       db.untag(t.repository, t.tag);

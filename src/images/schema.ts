@@ -2,7 +2,7 @@
  * The local image store's metadata. SQLite in WAL mode with a busy timeout, so several berth
  * processes can use one store at once; every change runs in one IMMEDIATE transaction.
  */
-export const SCHEMA_VERSION = 3;
+export const SCHEMA_VERSION = 4;
 
 export const SCHEMA = `
 CREATE TABLE IF NOT EXISTS images (
@@ -12,7 +12,7 @@ CREATE TABLE IF NOT EXISTS images (
   os           TEXT NOT NULL,
   architecture TEXT NOT NULL,
   variant      TEXT,
-  size         INTEGER NOT NULL,      -- uncompressed bytes of all layers
+  size         INTEGER NOT NULL,      -- the sum of its layers' sizes
   parent       TEXT,                  -- Docker's local parent image (builds), or NULL
   added_at     TEXT NOT NULL
 );
@@ -20,7 +20,7 @@ CREATE TABLE IF NOT EXISTS layers (
   chain_id TEXT PRIMARY KEY,          -- sha256 over the diff_ids below and including this one
   diff_id  TEXT NOT NULL,
   parent   TEXT,                      -- chain id of the layer below
-  size     INTEGER NOT NULL           -- uncompressed tar bytes
+  size     INTEGER NOT NULL           -- as Docker counts it: file contents and symlink targets (layer/size.ts)
 );
 CREATE TABLE IF NOT EXISTS image_layers (
   image_id TEXT NOT NULL REFERENCES images(id) ON DELETE CASCADE,

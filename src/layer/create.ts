@@ -31,6 +31,8 @@ export interface CreatedLayer {
   size: number;
   /** Bytes of the tar. */
   uncompressedSize: number;
+  /** The layer's size as Docker counts it: file contents and symlink targets, each inode once (size.ts). */
+  contentSize: number;
 }
 
 export interface LayerStream {
@@ -51,7 +53,8 @@ export interface LayerStream {
 export function createLayerFromDirectory(dir: string, opts: CreateLayerOptions): LayerStream {
   const tarHash = new DigestTransform();
   const blobHash = new DigestTransform();
-  const tar = Readable.from(tarChunks(dir), { objectMode: false, highWaterMark: 1024 * 1024 });
+  const counted = { contentSize: 0 };
+  const tar = Readable.from(tarChunks(dir, counted), { objectMode: false, highWaterMark: 1024 * 1024 });
   const stages =
     opts.compression === "none"
       ? pipeline(tar, tarHash, blobHash)
@@ -61,13 +64,14 @@ export function createLayerFromDirectory(dir: string, opts: CreateLayerOptions):
     digest: blobHash.digester.digest().toString(),
     size: blobHash.digester.bytes,
     uncompressedSize: tarHash.digester.bytes,
+    contentSize: counted.contentSize,
   }));
   result.catch(() => {}); // the error also reaches whoever reads the stream
   return { stream: blobHash, result };
 }
 
 /** Tar bytes, batched so that tens of thousands of small files are not as many stream chunks. */
-async function* tarChunks(root: string): AsyncGenerator<Buffer> {
+async function* tarChunks(root: string, counted: { contentSize: number }): AsyncGenerator<Buffer> {
   const xattrs = xattrsOf(root);
   const hardlinks = new Map<string, string>();
   const BATCH = 1024 * 1024;
@@ -104,6 +108,7 @@ async function* tarChunks(root: string): AsyncGenerator<Buffer> {
         yield* walk(path);
       } else if (st.isSymbolicLink()) {
         emit(encodeHeader({ ...base, type: "symlink", linkname: readlinkSync(full) }));
+        counted.contentSize += st.size;
       } else if (st.isFile()) {
         const key = `${st.dev}:${st.ino}`;
         const first = st.nlink > 1 ? hardlinks.get(key) : undefined;
@@ -112,6 +117,7 @@ async function* tarChunks(root: string): AsyncGenerator<Buffer> {
         } else {
           if (st.nlink > 1) hardlinks.set(key, path);
           emit(encodeHeader({ ...base, type: "file", size: st.size }));
+          counted.contentSize += st.size;
           yield* fileBody(full, st.size);
         }
       } else if (st.isCharacterDevice() || st.isBlockDevice()) {

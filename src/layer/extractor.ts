@@ -20,6 +20,7 @@ import {
 } from "node:fs";
 import { join } from "node:path";
 import { UnsafeLayerError } from "./errors.js";
+import { sizeFreedByRemoving } from "./size.js";
 import { lstatOrUndefined, mknod, setXattr } from "./special-files.js";
 import type { TarEntry, TarSink } from "./tar.js";
 import { OPAQUE_MARKER, OPAQUE_XATTR, WHITEOUT_META_PREFIX, WHITEOUT_PREFIX } from "./whiteouts.js";
@@ -46,6 +47,8 @@ interface PendingDir {
  */
 export class Extractor implements TarSink {
   entries = 0;
+  /** The layer's size as Docker counts it (see size.ts), kept as entries are written and replaced. */
+  contentSize = 0;
   readonly skipped: string[] = [];
   /** Directories under root known to be real directories (not symlinks), created or checked. */
   private readonly safeDirs = new Set<string>([""]);
@@ -92,6 +95,7 @@ export class Extractor implements TarSink {
     switch (e.type) {
       case "file":
         this.openFile(name, full, e);
+        this.contentSize += e.size;
         return;
       case "directory": {
         try {
@@ -115,6 +119,7 @@ export class Extractor implements TarSink {
         // Its target may point anywhere: it is resolved inside the container, and nothing here
         // ever writes through it (see ensureDir).
         symlinkSync(e.linkname, full);
+        this.contentSize += Buffer.byteLength(e.linkname);
         this.chown(full, e);
         this.xattrs(full, e);
         lutimesSync(full, e.mtime, e.mtime);
@@ -292,8 +297,10 @@ export class Extractor implements TarSink {
   private remove(name: string, full: string, st: Stats = lstatSync(full)): void {
     if (!st.isDirectory()) {
       unlinkSync(full);
+      if (st.nlink <= 1) this.contentSize -= st.size;
       return;
     }
+    this.contentSize -= sizeFreedByRemoving(full);
     rmSync(full, { recursive: true, force: true });
     const prefix = `${name}/`;
     for (const d of this.safeDirs) if (d === name || d.startsWith(prefix)) this.safeDirs.delete(d);

@@ -30,7 +30,7 @@ export type SerializedError =
 
 export type FromWorker =
   | { type: "ack"; id: number; buffer: ArrayBuffer }
-  | { type: "done"; id: number; entries: number; skipped: string[] }
+  | { type: "done"; id: number; entries: number; contentSize: number; skipped: string[] }
   | { type: "error"; id: number; error: SerializedError };
 
 function serialize(err: unknown): SerializedError {
@@ -81,7 +81,13 @@ port.on("message", (msg: ToWorker) => {
         jobs.delete(msg.id);
         job.reader.end();
         job.extractor.finish();
-        post({ type: "done", id: msg.id, entries: job.extractor.entries, skipped: job.extractor.skipped });
+        post({
+          type: "done",
+          id: msg.id,
+          entries: job.extractor.entries,
+          contentSize: job.extractor.contentSize,
+          skipped: job.extractor.skipped,
+        });
         return;
       case "abort":
         jobs.delete(msg.id);

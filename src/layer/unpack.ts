@@ -30,6 +30,8 @@ export interface UnpackResult {
   diffId: string;
   /** Bytes of the uncompressed tar. */
   size: number;
+  /** The layer's size as Docker counts it: file contents and symlink targets, each inode once (size.ts). */
+  contentSize: number;
   entries: number;
   compression: Compression;
   /** Entries not created: device nodes and fifos when not running as root. */
@@ -69,11 +71,11 @@ export async function unpackLayer(opts: UnpackOptions): Promise<UnpackResult> {
     };
     if (compression === "none") await pipeline(stream, feed, { signal: abort.signal });
     else await pipeline(stream, decompressStream(compression), feed, { signal: abort.signal });
-    const { entries, skipped } = await job.done;
+    const { entries, contentSize, skipped } = await job.done;
     const diffId = digester.digest();
     if (opts.expectedDiffId !== undefined && !diffId.equals(opts.expectedDiffId))
       throw new DiffIdMismatchError(opts.expectedDiffId, diffId.toString());
-    return { diffId: diffId.toString(), size: digester.bytes, entries, compression, skipped };
+    return { diffId: diffId.toString(), size: digester.bytes, contentSize, entries, compression, skipped };
   } catch (err) {
     // The worker's error is the cause; the pipeline only saw the abort that followed it.
     throw job.error ?? err;
@@ -103,7 +105,7 @@ class UnpackWorker {
       const job = this.jobs.get(msg.id);
       if (!job) return;
       if (msg.type === "ack") job.acked(msg.buffer);
-      else if (msg.type === "done") job.succeeded(msg.entries, msg.skipped);
+      else if (msg.type === "done") job.succeeded(msg);
       else job.failed(deserialize(msg.error));
     });
     const gone = (err: Error) => {
@@ -157,13 +159,15 @@ function startJob(options: JobOptions): { worker: UnpackWorker; job: WorkerJob }
   return { worker, job: worker.start(nextJob++, options) };
 }
 
+type JobResult = { entries: number; contentSize: number; skipped: string[] };
+
 /** One layer on a worker: pooled buffers out, acks (with the buffers) back. */
 class WorkerJob {
-  readonly done: Promise<{ entries: number; skipped: string[] }>;
+  readonly done: Promise<JobResult>;
   error: Error | undefined;
   onFailure: () => void = () => {};
   private settle!: {
-    resolve: (r: { entries: number; skipped: string[] }) => void;
+    resolve: (r: JobResult) => void;
     reject: (e: Error) => void;
   };
   private settled = false;
@@ -208,9 +212,9 @@ class WorkerJob {
     this.wake();
   }
 
-  succeeded(entries: number, skipped: string[]): void {
+  succeeded({ entries, contentSize, skipped }: JobResult): void {
     this.settled = true;
-    this.settle.resolve({ entries, skipped });
+    this.settle.resolve({ entries, contentSize, skipped });
   }
 
   failed(err: Error): void {

@@ -7,8 +7,8 @@ import type { SigningKey } from "../auth/keys.js";
 import { clientKey, type FailedLoginLimiter } from "../auth/rate-limit.js";
 import { formatScope, type Scope } from "../auth/scope.js";
 import { type AccessEntry, verifyToken } from "../auth/tokens.js";
+import type { RouteMatch } from "../oci/distribution-routes.js";
 import { RegistryError } from "./errors.js";
-import type { RouteMatch } from "./routes.js";
 
 /** The registry's authentication and access control, built once from the `auth` config. */
 export interface AuthServices {

@@ -4,7 +4,7 @@ import type { Logger } from "pino";
 import type { StorageDriver } from "../storage/driver.js";
 import { FilesystemDriver } from "../storage/filesystem.js";
 import { ConfigError, type RegistryConfig } from "./config.js";
-import { EmbeddedMetadata } from "./metadata/embedded.js";
+import { embeddedMetadata } from "./metadata/embedded/store.js";
 import type { RegistryMetadata } from "./metadata/metadata.js";
 
 export interface Backend {
@@ -55,16 +55,13 @@ export async function openBackend(cfg: RegistryConfig, log: Logger): Promise<Bac
     driver = new FilesystemDriver(root);
   }
   let metadata: RegistryMetadata;
-  let sharedSetting: Backend["sharedSetting"];
   const pg = cfg.metadata.postgres;
   if (pg) {
-    const { PostgresMetadata } = await import("./metadata/postgres.js");
-    const postgres = await PostgresMetadata.open(pg);
-    metadata = postgres;
-    sharedSetting = (name, create) => postgres.sharedSetting(name, create);
+    const { openPostgresMetadata } = await import("./metadata/postgres/store.js");
+    metadata = await openPostgresMetadata(pg);
     log.info({ postgres: redactUrl(pg.url) }, "shared metadata ready");
   } else if (driver instanceof FilesystemDriver) {
-    metadata = new EmbeddedMetadata(driver);
+    metadata = embeddedMetadata(driver);
   } else {
     throw new ConfigError("object storage needs metadata.postgres");
   }
@@ -73,7 +70,7 @@ export async function openBackend(cfg: RegistryConfig, log: Logger): Promise<Bac
     metadata,
     root,
     ...(blobRedirect ? { blobRedirect } : {}),
-    ...(sharedSetting ? { sharedSetting } : {}),
+    ...(metadata.settings ? { sharedSetting: metadata.settings.get.bind(metadata.settings) } : {}),
     close: async () => {
       await metadata.close();
       await closeDriver();

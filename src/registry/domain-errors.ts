@@ -46,8 +46,8 @@ export class ManifestInvalidError extends RegistryDomainError {
 }
 
 /** Content that does not hash to the digest it was given under. */
-export class DigestMismatchError extends RegistryDomainError {
-  override readonly name = "DigestMismatchError";
+export class DigestInvalidError extends RegistryDomainError {
+  override readonly name = "DigestInvalidError";
   override readonly code = "DIGEST_INVALID";
   constructor(
     message: string,

@@ -3,7 +3,7 @@ import {
   BackendUnavailableError,
   BlobUnknownError,
   BodyIncompleteError,
-  DigestMismatchError,
+  DigestInvalidError,
   ManifestBlobUnknownError,
   ManifestInvalidError,
   ManifestUnknownError,
@@ -34,7 +34,7 @@ export function toRegistryError(err: unknown): RegistryError {
     return new RegistryError("MANIFEST_BLOB_UNKNOWN", err.message, { digest: err.digest });
   }
   if (err instanceof ManifestInvalidError) return new RegistryError("MANIFEST_INVALID", err.message);
-  if (err instanceof DigestMismatchError) {
+  if (err instanceof DigestInvalidError) {
     return new RegistryError("DIGEST_INVALID", err.message, { expected: err.expected, actual: err.actual });
   }
   if (err instanceof UploadUnknownError) {
@@ -68,5 +68,26 @@ export function toRegistryError(err: unknown): RegistryError {
   ) {
     return new RegistryError("BLOB_UPLOAD_INVALID", "the request body ended early", undefined, 400);
   }
-  return new RegistryError("UNKNOWN", (err as Error).message ?? String(err));
+  // A backend that cannot be reached, whatever layer let the socket error through untranslated.
+  if (UNREACHABLE.has(code ?? "") || (err as Error).name === "TimeoutError") {
+    return new RegistryError("UNAVAILABLE", `backend unreachable: ${code ?? (err as Error).name}`, {
+      backend: "unknown",
+    }).withHeaders({ "Retry-After": "1" });
+  }
+  // A bug: its message (paths, hosts, internals) is for the log, never for the client (the
+  // server logs it with a request id and sends the id).
+  return new RegistryError("UNKNOWN");
 }
+
+const UNREACHABLE = new Set([
+  "ECONNREFUSED",
+  "ETIMEDOUT",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+  "EPIPE",
+  "ECONNABORTED",
+  "UND_ERR_CONNECT_TIMEOUT",
+  "UND_ERR_SOCKET",
+]);

@@ -1,6 +1,8 @@
+import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Logger } from "pino";
+import { matchRoute, type RouteMatch } from "../oci/distribution-routes.js";
 import { validateRepositoryName } from "../oci/reference.js";
 import type { StorageDriver } from "../storage/driver.js";
 import { type AuthServices, authorize, OPEN_GRANT } from "./authorize.js";
@@ -19,7 +21,7 @@ import { cancelUpload, finishUpload, patchUpload, startUpload, uploadStatus } fr
 import { type Context, type RegistryOptions, sendError, sendJson } from "./http.js";
 import { Listener } from "./listener.js";
 import type { RegistryMetadata } from "./metadata/metadata.js";
-import { matchRoute, type RouteMatch } from "./routes.js";
+import { type DebrisReport, sweepDebris } from "./services/debris.js";
 import { createServices, type RegistryServices } from "./services/registry-services.js";
 import type { TlsCredentials } from "./tls-config.js";
 
@@ -29,6 +31,7 @@ export interface RegistryServerOptions extends RegistryOptions {
   log: Logger;
   /** Uploads older than this are purged; 0 disables purging. */
   uploadMaxAgeMs: number;
+  /** How often expired uploads are purged and what interrupted writes left is swept. */
   uploadPurgeIntervalMs: number;
   /** Scheduled garbage collection; interval 0 disables it. */
   gc?: { intervalMs: number; graceMs: number; deleteUntagged: boolean };
@@ -72,6 +75,7 @@ export class RegistryServer {
   private readonly server: Listener;
   private readonly log: Logger;
   private purgeTimer?: NodeJS.Timeout;
+  private maintaining?: Promise<void>;
   private gcTimer?: NodeJS.Timeout;
   private gcRunning?: Promise<unknown>;
   private inFlight = 0;
@@ -88,11 +92,9 @@ export class RegistryServer {
 
   async listen(host: string, port: number): Promise<AddressInfo> {
     const address = await this.server.listen(host, port);
-    if (this.options.uploadMaxAgeMs > 0) {
-      this.purgeTimer = setInterval(() => void this.purgeUploads(), this.options.uploadPurgeIntervalMs);
-      this.purgeTimer.unref();
-      void this.purgeUploads();
-    }
+    this.purgeTimer = setInterval(() => void this.maintain(), this.options.uploadPurgeIntervalMs);
+    this.purgeTimer.unref();
+    void this.maintain();
     const gc = this.options.gc;
     if (gc && gc.intervalMs > 0) {
       this.gcTimer = setInterval(() => void this.scheduledGc(), gc.intervalMs);
@@ -122,6 +124,32 @@ export class RegistryServer {
       return undefined;
     } finally {
       this.gcRunning = undefined;
+    }
+  }
+
+  /** Purges expired uploads and sweeps debris, at start and then every uploadPurgeIntervalMs. */
+  maintain(): Promise<void> {
+    this.maintaining ??= (async () => {
+      try {
+        if (this.options.uploadMaxAgeMs > 0) await this.purgeUploads();
+        await this.sweepDebris();
+      } finally {
+        this.maintaining = undefined;
+      }
+    })();
+    return this.maintaining;
+  }
+
+  async sweepDebris(): Promise<DebrisReport | undefined> {
+    try {
+      const report = await sweepDebris(this.services);
+      if (report.temporaryFiles + report.uploadFolders > 0) {
+        this.log.info({ ...report }, "swept what interrupted writes left behind");
+      }
+      return report;
+    } catch (err) {
+      this.log.error({ err }, "sweeping what interrupted writes left behind failed");
+      return undefined;
     }
   }
 
@@ -157,6 +185,7 @@ export class RegistryServer {
     this.server.closeAllConnections();
     await closed;
     await this.gcRunning;
+    await this.maintaining;
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -197,14 +226,24 @@ export class RegistryServer {
       if (auth) ctx.mayPull = (await authorize(auth, req, match, method)).mayPull;
       await handler(ctx, match);
     } catch (err) {
-      const regErr = toRegistryError(err);
+      let regErr = toRegistryError(err);
       if (regErr.status === 503) {
+        // A socket error no backend translated is a gap to close: its stack shows where.
+        const untranslated = (regErr.detail as { backend?: string } | undefined)?.backend === "unknown";
         this.log.warn(
-          { method: req.method, path, reason: regErr.message },
+          { method: req.method, path, reason: regErr.message, ...(untranslated ? { err } : {}) },
           "backend unavailable: answered 503",
         );
       } else if (regErr.status >= 500) {
-        this.log.error({ err, method: req.method, path }, "request failed");
+        // As distribution: the cause goes to the log under an id, and the client gets only the id.
+        const requestId = randomUUID();
+        this.log.error({ err, requestId, method: req.method, path }, "request failed");
+        regErr = new RegistryError(
+          "UNKNOWN",
+          `unknown error (request id ${requestId})`,
+          { requestId },
+          regErr.status,
+        ).withHeaders({ "X-Request-Id": requestId });
       }
       sendError(res, req, regErr);
     } finally {

@@ -1,4 +1,4 @@
-import { urls } from "./routes.js";
+import { urls } from "../oci/distribution-routes.js";
 
 /** Location, Range and Docker-Upload-UUID of an upload session, as every upload answer carries them. */
 export function uploadHeaders(name: string, uuid: string, size: number): Record<string, string> {

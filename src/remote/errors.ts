@@ -85,3 +85,9 @@ export class LoginError extends BerthError {
   override readonly name = "LoginError";
   override readonly code = "LOGIN";
 }
+
+/** A registry's Bearer challenge, or its token service's answer, that cannot be used. */
+export class TokenServiceError extends BerthError {
+  override readonly name = "TokenServiceError";
+  override readonly code = "TOKEN_SERVICE";
+}

@@ -1,12 +1,13 @@
-import { Readable } from "node:stream";
+import type { Readable } from "node:stream";
 import type { Dispatcher } from "undici";
-import { BerthError } from "../errors.js";
 import { Digest, digestOf } from "../oci/digest.js";
+import { urls } from "../oci/distribution-routes.js";
 import { MANIFEST_MEDIA_TYPES } from "../oci/media-types.js";
-import { urls } from "../registry/routes.js";
-import { NetworkError, RemoteError } from "./errors.js";
-import { backoff, isTransientError, isTransientStatus, parseRetryAfter } from "./retry.js";
-import type { RegistryTransport, Scope } from "./transport.js";
+import { RemoteError } from "./errors.js";
+import type { RegistryClient } from "./transport/client.js";
+import type { Scope } from "./transport/request.js";
+import { resumableBody } from "./transport/resumable.js";
+import { backoff, isTransientError, isTransientStatus, parseRetryAfter } from "./transport/retry-policy.js";
 
 export interface RemoteManifest {
   bytes: Buffer;
@@ -25,26 +26,21 @@ export interface RemoteBlob {
 /** Opens what to upload, from an offset (an upload resumed where the registry says it stopped). */
 export type UploadBody = (offset: number) => Promise<AsyncIterable<Uint8Array>>;
 
-/** A blob stream ended before its announced length (a connection closed cleanly, but early). */
-class BlobCutShortError extends BerthError {
-  override readonly name = "BlobCutShortError";
-  override readonly code = "BLOB_CUT_SHORT";
-}
-
 /**
  * One repository on a remote registry, spoken to through the distribution protocol. Requests
- * that fail on the way are repeated by the transport; this class adds what needs the protocol:
- * a blob download cut off part-way continues with a Range request from where it stopped, and
- * an upload whose PATCH or PUT failed asks the registry how much it has and goes on from there.
+ * that fail on the way are repeated by the client's transport layers; this class adds what
+ * needs the protocol: a blob download cut off part-way continues with a Range request from
+ * where it stopped (transport/resumable.ts), and an upload whose PATCH or PUT failed asks the
+ * registry how much it has and goes on from there.
  */
 export class RemoteRepository {
   readonly description: string;
 
   constructor(
-    readonly transport: RegistryTransport,
+    readonly client: RegistryClient,
     readonly name: string,
   ) {
-    this.description = `${transport.registry}/${name}`;
+    this.description = `${client.registry}/${name}`;
   }
 
   private scope(...actions: Scope["actions"]): Scope {
@@ -56,7 +52,7 @@ export class RemoteRepository {
    * computed from the bytes; when fetched by digest, bytes that hash otherwise are refused.
    */
   async getManifest(reference: string): Promise<RemoteManifest> {
-    const res = await this.transport.request({
+    const res = await this.client.request({
       method: "GET",
       path: urls.manifest(this.name, reference),
       headers: { Accept: MANIFEST_MEDIA_TYPES.join(", ") },
@@ -94,7 +90,7 @@ export class RemoteRepository {
   async headManifest(
     reference: string,
   ): Promise<{ digest?: string; mediaType: string; size: number } | undefined> {
-    const res = await this.transport.request({
+    const res = await this.client.request({
       method: "HEAD",
       path: urls.manifest(this.name, reference),
       headers: { Accept: MANIFEST_MEDIA_TYPES.join(", ") },
@@ -115,7 +111,7 @@ export class RemoteRepository {
   /** PUT of a manifest: the same bytes under the same reference twice is the same push, so it may be repeated. */
   async putManifest(tag: string | undefined, bytes: Buffer, mediaType: string): Promise<string> {
     const reference = tag ?? digestOf(bytes).toString();
-    const res = await this.transport.request({
+    const res = await this.client.request({
       method: "PUT",
       path: urls.manifest(this.name, reference),
       headers: { "Content-Type": mediaType },
@@ -134,7 +130,7 @@ export class RemoteRepository {
   }
 
   async deleteManifest(digest: string): Promise<void> {
-    const res = await this.transport.request({
+    const res = await this.client.request({
       method: "DELETE",
       path: urls.manifest(this.name, digest),
       scope: this.scope("delete"),
@@ -150,7 +146,7 @@ export class RemoteRepository {
 
   /** Size of a blob in this repository, or undefined. */
   async headBlob(digest: string): Promise<number | undefined> {
-    const res = await this.transport.request({
+    const res = await this.client.request({
       method: "HEAD",
       path: urls.blob(this.name, digest),
       scope: this.scope("pull"),
@@ -164,59 +160,29 @@ export class RemoteRepository {
   /**
    * Opens a blob from `offset` (a registry that ignores Range starts at 0: check the answer's
    * offset). When the connection breaks part-way, the stream goes on by itself: the rest is
-   * asked for with Range, up to the transport's download attempts, and a registry that answers
+   * asked for with Range, up to the client's download attempts, and a registry that answers
    * 200 to that has the bytes already sent skipped. The caller verifies the digest.
    */
   async getBlob(digest: string, offset = 0, size?: number): Promise<RemoteBlob> {
     const first = await this.openBlob(digest, offset);
     const length = size !== undefined ? size - first.offset : first.length;
     const end = Number.isFinite(length) ? first.offset + length : undefined;
-    const policy = this.transport.policy("GET");
-    const self = this;
-    async function* resumable(): AsyncGenerator<Buffer> {
-      let position = first.offset;
-      let body = first.body;
-      let skip = 0;
-      for (let attempt = 1; ; attempt++) {
-        try {
-          for await (const piece of body) {
-            let chunk = piece as Buffer;
-            if (skip > 0) {
-              const dropped = Math.min(skip, chunk.length);
-              skip -= dropped;
-              chunk = chunk.subarray(dropped);
-              if (chunk.length === 0) continue;
-            }
-            position += chunk.length;
-            yield chunk;
-          }
-          if (end !== undefined && position < end) {
-            throw new BlobCutShortError(`blob ${digest} ended after ${position} of ${end} bytes`);
-          }
-          return;
-        } catch (err) {
-          if (attempt >= policy.attempts || !isTransientError(err)) {
-            throw new NetworkError(
-              self.transport.resolve(urls.blob(self.name, digest)).toString(),
-              err,
-              attempt,
-            );
-          }
-        }
-        await backoff(attempt, policy);
-        const next = await self.openBlob(digest, position);
-        body = next.body;
-        skip = position - next.offset;
-      }
-    }
-    return { stream: Readable.from(resumable(), { objectMode: false }), offset: first.offset, length };
+    const stream = resumableBody({
+      first,
+      end,
+      policy: this.client.policy("GET"),
+      reopen: (position) => this.openBlob(digest, position),
+      what: `blob ${digest}`,
+      url: () => this.client.resolve(urls.blob(this.name, digest)).toString(),
+    });
+    return { stream, offset: first.offset, length };
   }
 
   private async openBlob(
     digest: string,
     offset: number,
   ): Promise<{ body: AsyncIterable<unknown>; offset: number; length: number }> {
-    const res = await this.transport.request({
+    const res = await this.client.request({
       method: "GET",
       path: urls.blob(this.name, digest),
       headers: offset > 0 ? { Range: `bytes=${offset}-` } : {},
@@ -244,7 +210,7 @@ export class RemoteRepository {
     body: UploadBody,
     opts: { mountFrom?: string; onProgress?: (sent: number) => void } = {},
   ): Promise<"mounted" | "pushed"> {
-    const policy = this.transport.policy("PUT");
+    const policy = this.client.policy("PUT");
     // The POST is repeated by the transport; what follows it is resumed here.
     const started = await this.startUpload(digest, opts.mountFrom);
     if (started === "mounted") return "mounted";
@@ -289,7 +255,7 @@ export class RemoteRepository {
     const scope = this.scope("pull", "push");
     // A mount reads the blob from the other repository: the token must grant pull there too.
     const startScope: Scope[] = mountFrom ? [scope, { repository: mountFrom, actions: ["pull"] }] : [scope];
-    const start = await this.transport.request({
+    const start = await this.client.request({
       method: "POST",
       path: `${urls.uploadStart(this.name)}${query}`,
       scope: startScope,
@@ -300,7 +266,7 @@ export class RemoteRepository {
     if (start.statusCode !== 202) {
       throw await RemoteError.fromResponse(start.statusCode, text, `start upload of blob ${digest}`);
     }
-    return this.transport.resolve(String(start.headers.location));
+    return this.client.resolve(String(start.headers.location));
   }
 
   private async patch(
@@ -322,7 +288,7 @@ export class RemoteRepository {
           }
         })()
       : undefined;
-    const res = await this.transport.request({
+    const res = await this.client.request({
       method: "PATCH",
       path: location.toString(),
       headers: {
@@ -342,7 +308,7 @@ export class RemoteRepository {
         res.headers["retry-after"],
       );
     }
-    return this.transport.resolve(String(res.headers.location ?? location.toString()));
+    return this.client.resolve(String(res.headers.location ?? location.toString()));
   }
 
   private async finish(location: URL, digest: string): Promise<void> {
@@ -350,7 +316,7 @@ export class RemoteRepository {
     done.searchParams.set("digest", digest);
     // Not repeated by the transport: a PUT that reached the registry before its answer was
     // lost would fail the second time. putBlob checks what the registry has instead.
-    const put = await this.transport.request({
+    const put = await this.client.request({
       method: "PUT",
       path: done.toString(),
       headers: { "Content-Length": "0" },
@@ -372,7 +338,7 @@ export class RemoteRepository {
    * starts, and a registry holding one byte refuses it, which starts the upload over).
    */
   private async uploadStatus(location: URL): Promise<{ location: URL; offset: number } | undefined> {
-    const res = await this.transport.request({
+    const res = await this.client.request({
       method: "GET",
       path: location.toString(),
       scope: this.scope("pull", "push"),
@@ -382,7 +348,7 @@ export class RemoteRepository {
     const range = /^(?:bytes=)?0-(\d+)$/.exec(String(res.headers.range ?? ""));
     const last = range ? Number(range[1]) : -1;
     return {
-      location: this.transport.resolve(String(res.headers.location ?? location.toString())),
+      location: this.client.resolve(String(res.headers.location ?? location.toString())),
       offset: last > 0 ? last + 1 : 0,
     };
   }
@@ -393,7 +359,7 @@ export class RemoteRepository {
     let path: string | undefined = urls.tags(this.name);
     while (path) {
       const { value, res }: { value: { tags?: string[] | null }; res: Dispatcher.ResponseData } =
-        await this.transport.json<{ tags?: string[] | null }>(
+        await this.client.json<{ tags?: string[] | null }>(
           { method: "GET", path, scope: this.scope("pull") },
           `tags of ${this.description}`,
         );

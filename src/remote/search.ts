@@ -1,7 +1,7 @@
-import { urls } from "../registry/routes.js";
+import { urls } from "../oci/distribution-routes.js";
 import { RemoteError } from "./errors.js";
 import { nextLink } from "./repository.js";
-import type { RegistryTransport } from "./transport.js";
+import type { RegistryClient } from "./transport/client.js";
 
 export interface SearchResult {
   name: string;
@@ -16,11 +16,11 @@ export interface SearchResult {
  * otherwise the names from _catalog that contain the term.
  */
 export async function searchRegistry(
-  transport: RegistryTransport,
+  client: RegistryClient,
   term: string,
   limit: number,
 ): Promise<SearchResult[]> {
-  const v1 = await transport
+  const v1 = await client
     .request({
       method: "GET",
       path: `${urls.search()}?${new URLSearchParams({ q: term, n: String(limit) }).toString()}`,
@@ -38,10 +38,7 @@ export async function searchRegistry(
   const names: string[] = [];
   let path: string | undefined = `${urls.catalog()}?n=1000`;
   while (path) {
-    const { value, res } = await transport.json<{ repositories?: string[] }>(
-      { method: "GET", path },
-      "catalog",
-    );
+    const { value, res } = await client.json<{ repositories?: string[] }>({ method: "GET", path }, "catalog");
     names.push(...(value.repositories ?? []));
     path = nextLink(res.headers.link);
   }

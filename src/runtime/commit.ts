@@ -118,7 +118,7 @@ export async function commitContainer(
         dir: unpacked,
         diffId: layer.diffId,
         parent,
-        size: layer.uncompressedSize,
+        size: layer.contentSize,
         blob,
       });
       const ref = opts.reference;

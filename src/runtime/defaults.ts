@@ -1,4 +1,4 @@
-import type { SpecMount } from "./oci-spec.js";
+import type { NamespaceType, SpecMount } from "./oci-spec.js";
 
 /** Docker's default capability set (moby oci/caps/defaults.go): what a container keeps of root's. */
 export const DEFAULT_CAPABILITIES = [
@@ -73,3 +73,9 @@ export const DEFAULT_PATH = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/
 
 /** Where Docker bind-mounts its init (tini) for --init. */
 export const INIT_PATH = "/sbin/docker-init";
+
+/** The static init `--init` runs (Debian's tini). */
+export const DEFAULT_INIT_BINARY = "/usr/bin/tini-static";
+
+/** The namespaces every container gets of its own; the network namespace is the network mode's (withNetwork). */
+export const DEFAULT_NAMESPACES: readonly NamespaceType[] = ["pid", "ipc", "uts", "mount", "cgroup"];

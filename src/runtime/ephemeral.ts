@@ -1,18 +1,22 @@
-import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { readFileSync } from "node:fs";
-import { mkdir, rm, writeFile } from "node:fs/promises";
+import { mkdirSync } from "node:fs";
+import { rm } from "node:fs/promises";
 import { join } from "node:path";
-import type { Readable, Writable } from "node:stream";
+import { Writable } from "node:stream";
 import { DEFAULT_PATH } from "./defaults.js";
-import { RuntimeError } from "./errors.js";
 import { makeInitLayer } from "./init-layer.js";
-import { createNetns, deleteNetns, hostsFile, resolvConf, SLIRP_ADDRESS, startSlirp } from "./network.js";
-import { mountOverlay, unmount } from "./overlay.js";
-import { resolveUserInRoot } from "./process-user.js";
-import { OciRuntime, runtimeMessage } from "./runc.js";
-import { type BindMount, buildSpec, mergeEnv } from "./spec.js";
-import { startFailure } from "./start-errors.js";
+import { RUN_DIR } from "./paths.js";
+import { Runc } from "./runc.js";
+import {
+  releaseSandbox,
+  type SandboxPaths,
+  type SandboxProcess,
+  startSandbox,
+  waitSandbox,
+} from "./sandbox.js";
+import type { SandboxSettings } from "./settings.js";
+import { mergeEnv } from "./spec.js";
+import type { BindMount } from "./spec-opts.js";
 
 export interface EphemeralOptions {
   /** Read-only layer directories, topmost first (never written). */
@@ -37,164 +41,96 @@ export interface EphemeralOptions {
   mounts?: BindMount[];
   /** The OCI runtime binary (default "runc"). */
   runtime?: string;
-  stdin?: Readable | string;
   /** Where the process's output goes; when omitted it is collected into the result. */
   stdout?: Writable;
   stderr?: Writable;
 }
 
 export interface EphemeralResult {
+  /** The sandbox's name: its cgroup and network namespace were berth-ID. */
+  id: string;
   exitCode: number;
   /** Collected output (empty when a stream was given for it). */
   stdout: Buffer;
   stderr: Buffer;
 }
 
+/** A build step's sandbox files: all in its scratch directory, but the layer it writes. */
+function scratchPaths(scratch: string, upper: string, id: string): SandboxPaths & { init: string } {
+  const exitDir = join(scratch, "exits");
+  return {
+    upper,
+    work: join(scratch, "work"),
+    merged: join(scratch, "merged"),
+    init: join(scratch, "init"),
+    bundle: join(scratch, "bundle"),
+    hosts: join(scratch, "hosts"),
+    hostname: join(scratch, "hostname"),
+    resolvConf: join(scratch, "resolv.conf"),
+    exitDir,
+    exitFile: join(exitDir, id),
+    // A unix socket's path is limited to 108 bytes, and the scratch directory's may be long.
+    slirpSocket: join(RUN_DIR, `slirp-${id}.sock`),
+    handoff: join(scratch, "handoff"),
+  };
+}
+
 /**
- * Runs one process in a throwaway container over the given layers (a build's RUN step): the
- * upper directory keeps the changes, nothing else remains. The exit status is the process's
- * (128+N when killed by signal N); a process that cannot start throws CommandStartError (exit
- * status 126 or 127), a runtime failure RuntimeError.
+ * Runs one process in a throwaway container over the given layers (a build's RUN step), through
+ * the sandbox lifecycle every container goes through, but with no record, its output passed on as
+ * it comes, and everything released when it ends: only the upper directory keeps the changes. The
+ * exit status is the process's (128+N when killed by signal N); a process that cannot start
+ * throws CommandStartError (exit status 126 or 127), a runtime failure RuntimeError.
  */
 export async function runEphemeral(opts: EphemeralOptions): Promise<EphemeralResult> {
-  const id = `berth-run-${randomBytes(8).toString("hex")}`;
-  const scratch = opts.scratchDir;
-  const merged = join(scratch, "merged");
-  const bundle = join(scratch, "bundle");
-  const initDir = join(scratch, "init");
-  await Promise.all([
-    mkdir(merged, { recursive: true }),
-    mkdir(join(scratch, "work"), { recursive: true }),
-    mkdir(bundle, { recursive: true }),
-    mkdir(opts.upperDir, { recursive: true }),
-  ]);
-  const runtime = new OciRuntime(opts.runtime ?? "runc", join(scratch, "state"));
-  const network = opts.network ?? "none";
-  let mounted = false;
-  let netns: string | undefined;
-  let slirpPid: number | undefined;
-  try {
-    makeInitLayer(initDir);
-    await mountOverlay({
-      lowers: [initDir, ...opts.lowerDirs],
-      upper: opts.upperDir,
-      work: join(scratch, "work"),
-      target: merged,
-    });
-    mounted = true;
-    const hostname = opts.hostname ?? "berth";
-    if (network === "default") {
-      netns = await createNetns(id);
-      const slirp = startSlirp(netns, join(scratch, "slirp.sock"));
-      slirpPid = slirp.pid;
-      await slirp.ready;
-    }
-    await writeFile(
-      join(bundle, "hosts"),
-      hostsFile(hostname, network === "default" ? SLIRP_ADDRESS : undefined),
-    );
-    await writeFile(join(bundle, "hostname"), `${hostname}\n`);
-    await writeFile(
-      join(bundle, "resolv.conf"),
-      resolvConf(readHostResolvConf(), network === "default" ? "private" : network),
-    );
-    const user = await resolveUserInRoot(merged, opts.user);
-    const spec = buildSpec({
-      rootfs: merged,
-      args: opts.args,
-      env: mergeEnv([DEFAULT_PATH], opts.env ?? []),
-      cwd: opts.workdir ?? "/",
-      user,
-      hostname,
-      tty: false,
-      readOnly: false,
-      network: network === "default" ? "private" : network,
-      etc: {
-        hosts: join(bundle, "hosts"),
-        hostname: join(bundle, "hostname"),
-        resolvConf: join(bundle, "resolv.conf"),
+  // Its cgroup and network namespace are then berth-run-…, beside containers' berth-ID.
+  const id = `run-${randomBytes(8).toString("hex")}`;
+  const paths = scratchPaths(opts.scratchDir, opts.upperDir, id);
+  for (const dir of [paths.merged, paths.work, paths.bundle, paths.exitDir, paths.upper])
+    mkdirSync(dir, { recursive: true });
+  const runtime = new Runc(opts.runtime ?? "runc", join(opts.scratchDir, "state"));
+  const collected = { stdout: [] as Buffer[], stderr: [] as Buffer[] };
+  const sink = (chunks: Buffer[]) =>
+    new Writable({
+      write(chunk: Buffer, _enc, cb) {
+        chunks.push(chunk);
+        cb();
       },
-      mounts: opts.mounts ?? [],
-      limits: {},
-      cgroupsPath: id,
     });
-    if (netns)
-      spec.linux.namespaces = spec.linux.namespaces.map((n) =>
-        n.type === "network" ? { type: "network", path: netns } : n,
-      );
-    await writeFile(join(bundle, "config.json"), JSON.stringify(spec));
-    return await runForeground(runtime, id, bundle, opts);
+  const settings: SandboxSettings = {
+    hostname: opts.hostname ?? "berth",
+    user: opts.user ?? "",
+    env: mergeEnv([DEFAULT_PATH], opts.env ?? []),
+    args: opts.args,
+    workingDir: opts.workdir ?? "/",
+    tty: false,
+    openStdin: false,
+    stdinOnce: false,
+    network: opts.network ?? "none",
+    ports: [],
+    mounts: (opts.mounts ?? []).map((m) => ({ type: "bind", ...m })),
+    limits: {},
+    readOnly: false,
+    init: false,
+  };
+  let proc: SandboxProcess | undefined;
+  try {
+    makeInitLayer(paths.init);
+    proc = await startSandbox(runtime, {
+      id,
+      paths,
+      lowers: [paths.init, ...opts.lowerDirs],
+      settings,
+      output: {
+        stdout: opts.stdout ?? sink(collected.stdout),
+        stderr: opts.stderr ?? sink(collected.stderr),
+      },
+    });
+    const exitCode = await waitSandbox(proc, paths);
+    return { id, exitCode, stdout: Buffer.concat(collected.stdout), stderr: Buffer.concat(collected.stderr) };
   } finally {
-    await runtime.delete(id, true).catch(() => {});
-    if (slirpPid) {
-      try {
-        process.kill(slirpPid, "SIGKILL");
-      } catch {}
-    }
-    if (netns) await deleteNetns(id).catch(() => {});
-    if (mounted) await unmount(merged);
-    await rm(scratch, { recursive: true, force: true });
+    // A start that failed released what it had made.
+    if (proc) await releaseSandbox(runtime, id, paths, proc.slirp);
+    await rm(opts.scratchDir, { recursive: true, force: true });
   }
-}
-
-function readHostResolvConf(): string {
-  try {
-    return readFileSync("/etc/resolv.conf", "utf8");
-  } catch {
-    return "";
-  }
-}
-
-/** `runc run` in the foreground: runc waits for the process and exits with its status. */
-function runForeground(
-  runtime: OciRuntime,
-  id: string,
-  bundle: string,
-  opts: EphemeralOptions,
-): Promise<EphemeralResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(
-      runtime.path,
-      [`--root=${runtime.stateRoot}`, "--log-format=json", "run", "--bundle", bundle, id],
-      {
-        stdio: ["pipe", "pipe", "pipe"],
-      },
-    );
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    if (opts.stdout) child.stdout.pipe(opts.stdout, { end: false });
-    else child.stdout.on("data", (d: Buffer) => out.push(d));
-    // runc's own errors arrive on the same stderr as the process's: runc logs them as JSON lines.
-    let runcError = "";
-    child.stderr.on("data", (d: Buffer) => {
-      const text = d.toString();
-      const lines = text.split("\n").filter((l) => l.startsWith('{"level":"error"'));
-      for (const l of lines) runcError = (JSON.parse(l) as { msg: string }).msg;
-      const rest =
-        lines.length > 0
-          ? Buffer.from(
-              text
-                .split("\n")
-                .filter((l) => !l.startsWith('{"level":"error"'))
-                .join("\n"),
-            )
-          : d;
-      if (rest.length === 0) return;
-      if (opts.stderr) opts.stderr.write(rest);
-      else err.push(rest);
-    });
-    child.on("error", (e) => reject(new RuntimeError(`cannot run ${runtime.path}: ${e.message}`)));
-    if (typeof opts.stdin === "string") child.stdin.end(opts.stdin);
-    else if (opts.stdin) opts.stdin.pipe(child.stdin);
-    else child.stdin.end();
-    child.stdin.on("error", () => {});
-    child.on("close", (code, signal) => {
-      if (runcError) return reject(startFailure(runtimeMessage(runcError)));
-      resolve({
-        exitCode: code ?? 128 + (signal ? 9 : 0),
-        stdout: Buffer.concat(out),
-        stderr: Buffer.concat(err),
-      });
-    });
-  });
 }

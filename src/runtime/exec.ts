@@ -1,11 +1,15 @@
 import { spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import type { Containers } from "./containers.js";
-import { ContainerConflictError } from "./errors.js";
+import { DEFAULT_PATH } from "./defaults.js";
+import { ContainerConflictError, RuntimeError } from "./errors.js";
 import { observe } from "./observe.js";
+import type { ExecIO } from "./oci-runtime.js";
+import type { RuntimeSpec } from "./oci-spec.js";
 import { resolveUserInRoot } from "./process-user.js";
-import { runtimeMessage } from "./runc.js";
 import { mergeEnv } from "./spec.js";
-import { startFailure } from "./start-errors.js";
+import { derivedSpec, withCwd, withEnv, withProcessArgs, withTerminal, withUser } from "./spec-opts.js";
 
 export interface ExecRequest {
   args: string[];
@@ -18,43 +22,53 @@ export interface ExecRequest {
 }
 
 /**
- * `exec`: a process in a running container's namespaces, through `runtime exec` in the
- * foreground (our stdio is its stdio; with a tty runc makes the pseudo-terminal). Resolves to
- * its exit status; a command that cannot start is 126/127, as Docker's.
+ * `exec`: a process in a running container's namespaces, through the runtime's exec. Its process
+ * spec is the container's own (capabilities and the rest of what the container runs with) with
+ * the exec's command, environment (the container's, then `-e`), working directory, user
+ * (resolved in the container's root) and terminal, by the same spec options. Streams are the
+ * caller's: with a tty, hand over the terminal's. Resolves to the exit status; a command that
+ * cannot start is 126/127, as Docker's.
  */
 export async function execInContainer(
   containers: Containers,
   input: string,
   req: ExecRequest,
+  io: Omit<ExecIO, "detach"> = {},
 ): Promise<number> {
   const rec = containers.find(input);
   const paths = containers.paths(rec.id);
   if (observe(rec, paths).state !== "running")
     throw new ContainerConflictError(`container ${rec.id} is not running`);
+  let base: RuntimeSpec;
+  try {
+    base = JSON.parse(readFileSync(join(paths.bundle, "config.json"), "utf8")) as RuntimeSpec;
+  } catch (err) {
+    throw new RuntimeError(`reading the spec of container ${rec.id.slice(0, 12)}: ${(err as Error).message}`);
+  }
   const user = await resolveUserInRoot(paths.merged, req.user ?? rec.settings.user);
-  const args = [`--root=${containers.runtime.stateRoot}`, "exec", "--user", `${user.uid}:${user.gid}`];
-  for (const g of user.additionalGids) args.push("--additional-gids", String(g));
-  args.push("--cwd", req.workdir ?? (rec.settings.workingDir || "/"));
-  for (const e of mergeEnv(rec.settings.env, req.env ?? [])) args.push("--env", e);
-  if (req.tty) args.push("--tty");
-  if (req.detach) args.push("--detach");
-  args.push(rec.id, ...req.args);
-  return new Promise((resolve, reject) => {
-    const child = spawn(containers.runtime.path, args, {
-      stdio: [req.interactive || req.tty ? "inherit" : "ignore", "inherit", "pipe"],
-    });
-    let stderr = "";
-    child.stderr!.on("data", (d: Buffer) => {
-      const text = d.toString();
-      // runc's own errors are logfmt lines; the process's stderr passes through.
-      if (/level=error msg=/.test(text)) stderr += text;
-      else process.stderr.write(d);
-    });
-    child.on("error", reject);
-    child.on("close", (code, signal) => {
-      if (stderr) reject(startFailure(runtimeMessage(stderr).replace(/^exec failed: /, ""), "exec"));
-      else resolve(code ?? 128 + (signal ? 15 : 0));
-    });
+  const spec = derivedSpec(
+    base,
+    withProcessArgs(req.args),
+    // Docker's exec environment: PATH, HOSTNAME and (for -t) TERM=xterm, then the container's
+    // Config.Env, then -e (moby's CreateDaemonEnvironment for the exec's own tty).
+    withEnv(
+      mergeEnv(
+        mergeEnv(
+          [DEFAULT_PATH, `HOSTNAME=${rec.settings.hostname}`, ...(req.tty ? ["TERM=xterm"] : [])],
+          rec.settings.given?.env ?? rec.settings.env,
+        ),
+        req.env ?? [],
+      ),
+    ),
+    withCwd(req.workdir ?? (rec.settings.workingDir || "/")),
+    withUser(user),
+    withTerminal(req.tty ?? false),
+  );
+  return containers.runtime.exec(rec.id, spec.process, {
+    stdin: req.interactive || req.tty ? io.stdin : undefined,
+    stdout: io.stdout,
+    stderr: io.stderr,
+    detach: req.detach,
   });
 }
 
@@ -68,13 +82,19 @@ export async function containerTop(
     throw new ContainerConflictError(`container ${rec.id} is not running`);
   const pids = new Set((await containers.runtime.ps(rec.id)).map(String));
   const out = await new Promise<string>((resolve, reject) => {
-    const child = spawn("ps", ["-ef"], { stdio: ["ignore", "pipe", "inherit"] });
+    const child = spawn("ps", ["-ef"], { stdio: ["ignore", "pipe", "pipe"] });
     let text = "";
+    let err = "";
     child.stdout.on("data", (d: Buffer) => {
       text += d.toString();
     });
+    child.stderr.on("data", (d: Buffer) => {
+      err += d.toString();
+    });
     child.on("error", reject);
-    child.on("close", () => resolve(text));
+    child.on("close", (code) =>
+      code === 0 ? resolve(text) : reject(new RuntimeError(`ps -ef exited ${code}: ${err.trim()}`)),
+    );
   });
   const lines = out.trimEnd().split("\n");
   const titles = lines[0]!.trim().split(/\s+/);

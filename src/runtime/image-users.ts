@@ -2,7 +2,7 @@ import type { LocalStore } from "../images/local-store.js";
 import type { ImageUsers } from "../images/remove.js";
 import { observe } from "./observe.js";
 import { ContainerPaths } from "./paths.js";
-import { ContainerDb } from "./records.js";
+import { ContainerDb, imagesWithContainers } from "./records.js";
 
 /** The containers of a store as users of its images, for rmi and image prune. */
 export function imageUsers(store: LocalStore): ImageUsers {
@@ -15,4 +15,9 @@ export function imageUsers(store: LocalStore): ImageUsers {
       });
     },
   };
+}
+
+/** IDs of the images that containers (in any state) were created from: `system df`'s active images. */
+export function imagesInUse(store: LocalStore): Set<string> {
+  return imagesWithContainers(store.db.connection);
 }

@@ -1,3 +1,4 @@
+import { resolve } from "node:path";
 import { RuntimeUsageError } from "./errors.js";
 
 /** A mount as the user asked for it: a host path (bind) or a volume name (created when missing). */
@@ -7,6 +8,10 @@ export interface MountRequest {
   source: string;
   destination: string;
   readOnly: boolean;
+  /** The flag it came from, for inspect: `-v` (HostConfig.Binds, Config.Volumes) or `--mount` (HostConfig.Mounts). */
+  flag?: "volume" | "mount";
+  /** The `-v` text as HostConfig.Binds keeps it (its host path made absolute). */
+  spec?: string;
 }
 
 const VOLUME_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]+$/;
@@ -19,8 +24,15 @@ function destination(d: string, whole: string): string {
   return d.replace(/\/+$/, "");
 }
 
-/** `-v SRC:DST[:ro|rw]`, `-v NAME:DST`, `-v DST` (anonymous volume). */
-export function parseVolumeFlag(spec: string): MountRequest {
+/**
+ * `-v SRC:DST[:ro|rw]`, `-v NAME:DST`, `-v DST` (anonymous volume). A host path starting with
+ * "." (`./dir`, `.`, `..`) is taken from `cwd`, as docker CLI 28 resolves it before sending it.
+ */
+export function parseVolumeFlag(given: string, cwd?: string): MountRequest {
+  let spec = given;
+  const colon = given.indexOf(":");
+  if (cwd !== undefined && colon > 0 && given.startsWith("."))
+    spec = `${resolve(cwd, given.slice(0, colon))}${given.slice(colon)}`;
   const parts = spec.split(":");
   if (parts.length > 3 || parts.some((p) => p === ""))
     throw new RuntimeUsageError(`invalid volume specification: '${spec}'`);
@@ -33,19 +45,28 @@ export function parseVolumeFlag(spec: string): MountRequest {
     }
   }
   if (parts.length === 1)
-    return { type: "volume", source: "", destination: destination(parts[0]!, spec), readOnly };
+    return {
+      type: "volume",
+      source: "",
+      destination: destination(parts[0]!, spec),
+      readOnly,
+      flag: "volume",
+    };
   const [src, dst] = parts as [string, string];
   if (src.startsWith("/"))
-    return { type: "bind", source: src, destination: destination(dst, spec), readOnly };
+    return { type: "bind", source: src, destination: destination(dst, spec), readOnly, flag: "volume", spec };
   if (!VOLUME_NAME.test(src))
     throw new RuntimeUsageError(
       `create ${src}: "${src}" includes invalid characters for a local volume name, only "[a-zA-Z0-9][a-zA-Z0-9_.-]" are allowed. If you intended to pass a host directory, use absolute path`,
     );
-  return { type: "volume", source: src, destination: destination(dst, spec), readOnly };
+  return { type: "volume", source: src, destination: destination(dst, spec), readOnly, flag: "volume", spec };
 }
 
-/** `--mount type=bind,source=…,target=…[,readonly]` (type bind or volume). */
-export function parseMountFlag(spec: string): MountRequest {
+/**
+ * `--mount type=bind,source=…,target=…[,readonly]` (type bind or volume). A source of `.` or
+ * `./…` is taken from `cwd`, as docker CLI 28 does.
+ */
+export function parseMountFlag(spec: string, cwd?: string): MountRequest {
   let type = "volume";
   let source = "";
   let target = "";
@@ -61,6 +82,7 @@ export function parseMountFlag(spec: string): MountRequest {
       case "source":
       case "src":
         source = value ?? "";
+        if (cwd !== undefined && (source === "." || source.startsWith("./"))) source = resolve(cwd, source);
         break;
       case "target":
       case "destination":
@@ -89,5 +111,5 @@ export function parseMountFlag(spec: string): MountRequest {
   } else if (source && !VOLUME_NAME.test(source)) {
     throw new RuntimeUsageError(`invalid volume name: ${source}`);
   }
-  return { type, source, destination: destination(target, spec), readOnly };
+  return { type, source, destination: destination(target, spec), readOnly, flag: "mount" };
 }

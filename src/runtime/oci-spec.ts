@@ -36,11 +36,46 @@ export interface SpecMount {
 
 export interface SpecLinux {
   namespaces: { type: NamespaceType; path?: string }[];
+  /** With a user namespace: container IDs onto host IDs. */
+  uidMappings?: SpecIdMapping[];
+  gidMappings?: SpecIdMapping[];
+  /** Device nodes made in the container's /dev (its cgroup rules are resources.devices). */
+  devices?: SpecDevice[];
   resources: SpecResources;
   cgroupsPath: string;
   maskedPaths: string[];
   readonlyPaths: string[];
   sysctl?: Record<string, string>;
+  seccomp?: SpecSeccomp;
+}
+
+export interface SpecIdMapping {
+  containerID: number;
+  hostID: number;
+  size: number;
+}
+
+export interface SpecDevice {
+  path: string;
+  type: "c" | "b" | "u" | "p";
+  major: number;
+  minor: number;
+  fileMode?: number;
+  uid?: number;
+  gid?: number;
+}
+
+/** The seccomp filter: a default action, and rules that name syscalls (with argument conditions). */
+export interface SpecSeccomp {
+  defaultAction: string;
+  defaultErrnoRet?: number;
+  architectures?: string[];
+  syscalls?: {
+    names: string[];
+    action: string;
+    errnoRet?: number;
+    args?: { index: number; value: number; valueTwo?: number; op: string }[];
+  }[];
 }
 
 export type NamespaceType = "pid" | "network" | "ipc" | "uts" | "mount" | "cgroup" | "user";

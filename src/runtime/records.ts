@@ -119,6 +119,17 @@ const COLUMNS: Record<keyof RecordUpdate, string> = {
   settings: "config",
 };
 
+/**
+ * Images containers were created from. A read only: a store without the runtime's table (nothing
+ * ever ran) has none, and the table is not created for the asking.
+ */
+export function imagesWithContainers(db: Database.Database): Set<string> {
+  const have = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'containers'").get();
+  if (!have) return new Set();
+  const rows = db.prepare("SELECT DISTINCT image_id FROM containers").all() as { image_id: string }[];
+  return new Set(rows.map((r) => r.image_id));
+}
+
 /** The containers table, on the store's connection. */
 export class ContainerDb {
   constructor(private readonly db: Database.Database) {

@@ -1,5 +1,9 @@
+import type { ImageDb } from "../images/db.js";
+import { resolveLocalImage } from "../images/resolve.js";
+import { familiarName, parseReference } from "../oci/reference.js";
 import type { ContainerView } from "./observe.js";
 import { formatPorts } from "./ports.js";
+import type { ContainerRecord } from "./records.js";
 
 /** Docker's STATUS column: `Up 3 minutes`, `Exited (137) 5 seconds ago`, `Created`, `Restarting (1) …`. */
 export function statusText(c: ContainerView, now: number, humanDuration: (ms: number) => string): string {
@@ -33,4 +37,35 @@ export function portsText(c: ContainerView): string {
 export function commandText(c: ContainerView): string {
   const args = c.settings.init ? c.settings.args : c.settings.args;
   return args.join(" ");
+}
+
+/**
+ * The IMAGE column: the image as the user named it while that name still means the container's
+ * image, else the image ID (moby's refreshImage: the tag was removed or now names another image).
+ * Truncated as the docker CLI does unless --no-trunc: an ID to 12 digits, a name to its familiar
+ * form with its tag, or without a digest.
+ */
+export function imageText(
+  c: Pick<ContainerRecord, "image" | "imageId">,
+  db: ImageDb,
+  trunc: boolean,
+): string {
+  let image = c.image;
+  if (image !== c.imageId) {
+    try {
+      if (resolveLocalImage(db, image).imageId !== c.imageId) image = c.imageId;
+    } catch {
+      image = c.imageId;
+    }
+  }
+  if (!trunc) return image;
+  const short = (id: string) => id.replace(/^sha256:/, "").slice(0, 12);
+  if (short(image) === short(c.imageId)) return short(image);
+  try {
+    const ref = parseReference(image);
+    const tagged = /:[^/]*$/.test(image.replace(/@.*$/, ""));
+    return tagged ? `${familiarName(ref)}:${ref.tag}` : familiarName(ref);
+  } catch {
+    return image;
+  }
 }

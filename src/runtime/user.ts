@@ -16,6 +16,7 @@ export interface GroupEntry {
 export interface ResolvedUser {
   uid: number;
   gid: number;
+  /** The process's groups (setgroups): the gid first, then the user's groups from /etc/group, as Docker sets them. */
   additionalGids: number[];
   home: string;
 }
@@ -53,9 +54,10 @@ function numericId(s: string, what: string): number {
 }
 
 /**
- * Resolves `-u`/`USER` as Docker does (moby/sys/user): `name|uid[:group|gid]` against the
- * container's own passwd and group files. A numeric uid need not exist (it then gets gid 0 and
- * home /); a name must. Supplementary groups are the groups that list the user as a member.
+ * Resolves `-u`/`USER` as Docker does (moby/sys/user, then the daemon's getUser):
+ * `name|uid[:group|gid]` against the container's own passwd and group files; no user is uid 0.
+ * A numeric uid need not exist (it then gets gid 0 and home /); a name must. The groups are the
+ * gid, then (unless a group was given) every group that lists the user's name as a member.
  */
 export function resolveUser(spec: string, passwd: PasswdEntry[], groups: GroupEntry[]): ResolvedUser {
   const [userPart = "", groupPart, ...rest] = spec.split(":");
@@ -84,12 +86,9 @@ export function resolveUser(spec: string, passwd: PasswdEntry[], groups: GroupEn
       gid = g.gid;
     }
   }
-  const additionalGids: number[] = [];
+  const additionalGids = [gid];
   if (entry && (groupPart === undefined || groupPart === "")) {
-    for (const g of groups) {
-      if (g.members.includes(entry.name) && g.gid !== gid && !additionalGids.includes(g.gid))
-        additionalGids.push(g.gid);
-    }
+    for (const g of groups) if (g.members.includes(entry.name)) additionalGids.push(g.gid);
   }
   return { uid, gid, additionalGids, home: entry?.home ?? "/" };
 }

@@ -34,6 +34,32 @@ export interface StorageDriver {
   move(source: string, dest: string): Promise<void>;
   /** Deletes an object or a whole directory tree. Throws PathNotFoundError. */
   delete(path: string): Promise<void>;
+  /**
+   * Visits everything below a directory, depth first, the children of each directory in byte
+   * order of their names: files and directories alike, a directory before its contents. `visit`
+   * answering "skip" for a directory leaves out what is below it. Entries that vanish during the
+   * walk (deleted by someone else) are left out. Throws PathNotFoundError when `path` is missing
+   * or a file; "/" is an empty directory before the first put.
+   */
+  walk(path: string, visit: WalkFn): Promise<void>;
+  /**
+   * Removes what writers killed half-way left of the driver's own (the filesystem's temporary
+   * files), never anything modified at or after `olderThan`: a write in progress, in this process
+   * or another sharing the storage, is younger. Returns how many were removed. A driver that
+   * leaves nothing of the kind has no sweep.
+   */
+  sweep?(olderThan: Date): Promise<number>;
+}
+
+/**
+ * Called once per entry of a walk, which waits for a promise it returns. Answering "skip" (or a
+ * promise of it) for a directory keeps the walk out of it; any other answer is ignored.
+ */
+export type WalkFn = (entry: FileInfo) => unknown;
+
+/** Byte order of names, the order a walk visits children in (and S3 lists keys in). */
+export function byName(a: string, b: string): number {
+  return Buffer.compare(Buffer.from(a), Buffer.from(b));
 }
 
 export interface FileInfo {

@@ -1,15 +1,30 @@
 import { randomBytes } from "node:crypto";
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import type { FileHandle } from "node:fs/promises";
-import { lstat, mkdir, open, readdir, readFile, rename, rm, stat, utimes } from "node:fs/promises";
+import {
+  lstat,
+  mkdir,
+  open,
+  opendir,
+  readdir,
+  readFile,
+  rename,
+  rm,
+  rmdir,
+  stat,
+  unlink,
+  utimes,
+} from "node:fs/promises";
 import path from "node:path";
 import { Readable } from "node:stream";
 import {
+  byName,
   type FileInfo,
   type FileWriter,
   InvalidPathError,
   PathNotFoundError,
   type StorageDriver,
+  type WalkFn,
 } from "./driver.js";
 import { validatePath } from "./paths.js";
 
@@ -18,6 +33,8 @@ import { validatePath } from "./paths.js";
  * use the prefix, so a temp file left by a crash can never be mistaken for an object.
  */
 const TEMP_PREFIX = ".tmp-";
+/** Exactly the names putContent gives its temporary files. */
+const TEMP_NAME = /^\.tmp-[0-9a-f]{16}$/;
 
 /** Blob GETs stream through here; 1 MiB reads cut syscalls and event-loop turns 16-fold. */
 const READ_HIGH_WATER_MARK = 1024 * 1024;
@@ -56,11 +73,10 @@ export class FilesystemDriver implements StorageDriver {
   async putContent(p: string, content: Uint8Array): Promise<void> {
     const full = this.#resolve(p);
     const dir = path.dirname(full);
-    await mkdir(dir, { recursive: true });
     const temp = path.join(dir, TEMP_PREFIX + randomBytes(8).toString("hex"));
     let renamed = false;
     try {
-      const handle = await open(temp, "wx");
+      const handle = await inDirectory(dir, () => open(temp, "wx"));
       try {
         await handle.writeFile(content);
         // Without the sync a crash after the rename could leave the new name pointing at no data.
@@ -104,9 +120,8 @@ export class FilesystemDriver implements StorageDriver {
 
   async writer(p: string, append: boolean): Promise<FileWriter> {
     const full = this.#resolve(p);
-    await mkdir(path.dirname(full), { recursive: true });
     // "a" creates a missing file, so appending to nothing starts an empty object.
-    const handle = await open(full, append ? "a" : "w");
+    const handle = await inDirectory(path.dirname(full), () => open(full, append ? "a" : "w"));
     try {
       const size = append ? (await handle.stat()).size : 0;
       return new FilesystemWriter(full, handle, size);
@@ -149,9 +164,8 @@ export class FilesystemDriver implements StorageDriver {
     } catch (err) {
       throw translate(err, source);
     }
-    await mkdir(path.dirname(to), { recursive: true });
     try {
-      await rename(from, to);
+      await inDirectory(path.dirname(to), () => rename(from, to));
     } catch (err) {
       throw translate(err, source);
     }
@@ -218,6 +232,84 @@ export class FilesystemDriver implements StorageDriver {
     } catch (err) {
       throw translate(err, p);
     }
+  }
+
+  async walk(p: string, visit: WalkFn): Promise<void> {
+    const full = this.#resolve(p, true);
+    let names: string[];
+    try {
+      names = await readdir(full);
+    } catch (err) {
+      if (p === "/" && isErrno(err, "ENOENT")) return;
+      throw translate(err, p);
+    }
+    await this.#walkNames(p === "/" ? "" : p, full, names, visit);
+  }
+
+  async #walkNames(p: string, full: string, names: string[], visit: WalkFn): Promise<void> {
+    for (const name of names.filter((n) => !n.startsWith(TEMP_PREFIX)).sort(byName)) {
+      const childPath = `${p}/${name}`;
+      const childFull = path.join(full, name);
+      let st: Awaited<ReturnType<typeof stat>>;
+      try {
+        st = await stat(childFull);
+      } catch (err) {
+        if (isErrno(err, "ENOENT", "ENOTDIR")) continue;
+        throw err;
+      }
+      const isDir = st.isDirectory();
+      const answer = await visit({ path: childPath, size: isDir ? 0 : st.size, modTime: st.mtime, isDir });
+      if (!isDir || answer === "skip") continue;
+      let children: string[];
+      try {
+        children = await readdir(childFull);
+      } catch (err) {
+        if (isErrno(err, "ENOENT", "ENOTDIR")) continue;
+        throw err;
+      }
+      await this.#walkNames(childPath, childFull, children, visit);
+    }
+  }
+
+  /**
+   * Removes temporary files of putContent calls that never finished (the process was killed
+   * between writing and renaming), and the directory each was in when nothing else is left there:
+   * an upload folder that only ever got a half-written `startedat`, say. The root is never removed.
+   */
+  async sweep(olderThan: Date): Promise<number> {
+    let removed = 0;
+    const visit = async (dir: string): Promise<void> => {
+      let handle: Awaited<ReturnType<typeof opendir>>;
+      try {
+        handle = await opendir(dir);
+      } catch (err) {
+        if (isErrno(err, "ENOENT", "ENOTDIR")) return;
+        throw err;
+      }
+      const subdirs: string[] = [];
+      let found = false;
+      for await (const entry of handle) {
+        const full = path.join(dir, entry.name);
+        if (entry.isDirectory()) {
+          subdirs.push(full);
+        } else if (entry.isFile() && TEMP_NAME.test(entry.name)) {
+          const st = await lstat(full).catch(() => undefined);
+          if (!st || st.mtime >= olderThan) continue;
+          await unlink(full).catch((err) => {
+            if (!isErrno(err, "ENOENT")) throw err;
+          });
+          removed++;
+          found = true;
+        }
+      }
+      for (const sub of subdirs) await visit(sub);
+      if (found && dir !== this.rootDirectory) {
+        // Only if empty: a put that just made the directory again keeps it (ENOTEMPTY).
+        await rmdir(dir).catch(() => {});
+      }
+    };
+    await visit(this.rootDirectory);
+    return removed;
   }
 
   #resolve(p: string, allowRoot = false): string {
@@ -337,6 +429,21 @@ function checkRange(offset: number, end: number | undefined): void {
   // end = offset - 1 is the empty range, so `reader(p, 0, size - 1)` works for an empty object.
   if (end !== undefined && (!Number.isSafeInteger(end) || end < offset - 1)) {
     throw new RangeError(`invalid read range: ${offset}-${end}`);
+  }
+}
+
+/**
+ * Makes `dir` and creates something in it. A sweep may remove an empty directory between the two
+ * steps (see sweep): then it is made again, once.
+ */
+async function inDirectory<T>(dir: string, create: () => Promise<T>): Promise<T> {
+  await mkdir(dir, { recursive: true });
+  try {
+    return await create();
+  } catch (err) {
+    if (!isErrno(err, "ENOENT")) throw err;
+    await mkdir(dir, { recursive: true });
+    return create();
   }
 }
 

@@ -23,12 +23,14 @@ import {
 import { getSignedUrl } from "@aws-sdk/s3-request-presigner";
 import { NodeHttpHandler } from "@smithy/node-http-handler";
 import {
+  byName,
   type FileInfo,
   type FileWriter,
   InvalidPathError,
   PathNotFoundError,
   type StorageDriver,
   StorageUnavailableError,
+  type WalkFn,
 } from "./driver.js";
 import { validatePath } from "./paths.js";
 
@@ -240,6 +242,62 @@ export class S3Driver implements StorageDriver {
     if (p === "/") names.delete(STATE);
     if (names.size === 0 && p !== "/") throw new PathNotFoundError(p);
     return [...names];
+  }
+
+  /** One delimited listing per directory, so that a skipped directory costs no request at all. */
+  async walk(p: string, visit: WalkFn): Promise<void> {
+    this.#check(p, true);
+    const entries = await this.#listEntries(p);
+    if (entries.length === 0 && p !== "/") throw new PathNotFoundError(p);
+    await this.#walkEntries(entries, visit);
+  }
+
+  async #walkEntries(entries: FileInfo[], visit: WalkFn): Promise<void> {
+    for (const entry of entries) {
+      const answer = await visit(entry);
+      if (entry.isDir && answer !== "skip")
+        await this.#walkEntries(await this.#listEntries(entry.path), visit);
+    }
+  }
+
+  /** The direct children of a directory, files with their size and time, sorted by name. */
+  async #listEntries(p: string): Promise<FileInfo[]> {
+    const prefix = p === "/" ? (this.prefix ? `${this.prefix}/` : "") : `${this.key(p)}/`;
+    const base = p === "/" ? "" : p;
+    const entries = new Map<string, FileInfo>();
+    try {
+      let token: string | undefined;
+      do {
+        const res = await this.client.send(
+          new ListObjectsV2Command({
+            Bucket: this.bucket,
+            Prefix: prefix,
+            Delimiter: "/",
+            ContinuationToken: token,
+          }),
+        );
+        for (const c of res.CommonPrefixes ?? []) {
+          const name = c.Prefix!.slice(prefix.length, -1);
+          entries.set(name, { path: `${base}/${name}`, size: 0, modTime: new Date(0), isDir: true });
+        }
+        for (const c of res.Contents ?? []) {
+          const name = c.Key!.slice(prefix.length);
+          if (name !== "" && !entries.has(name)) {
+            entries.set(name, {
+              path: `${base}/${name}`,
+              size: c.Size ?? 0,
+              modTime: c.LastModified ?? new Date(0),
+              isDir: false,
+            });
+          }
+        }
+        token = res.IsTruncated ? res.NextContinuationToken : undefined;
+      } while (token);
+    } catch (err) {
+      throw this.translate(err, p);
+    }
+    if (p === "/") entries.delete(STATE);
+    return [...entries.values()].sort((a, b) => byName(a.path, b.path));
   }
 
   async move(source: string, dest: string): Promise<void> {
@@ -718,7 +776,11 @@ class S3Writer implements FileWriter {
 
   async #drain(): Promise<void> {
     await this.#tail;
-    await this.#uploading;
+    // A part that failed after write() returned (object storage went away under it): its raw
+    // socket error is the writer's failure, told like every other (unavailable, so 503).
+    await this.#uploading.catch((err) => {
+      this.#failure ??= err;
+    });
     if (this.#failure !== undefined) throw this.driver.translate(this.#failure, this.path);
   }
 

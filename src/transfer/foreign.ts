@@ -1,6 +1,6 @@
 import type { Descriptor } from "../oci/descriptor.js";
 import { NetworkError, RemoteError } from "../remote/errors.js";
-import { Agent, redirect } from "../remote/undici-agent.js";
+import { Agent, redirect } from "../remote/transport/undici-agent.js";
 import { InvalidImageError } from "./errors.js";
 import type { BlobStream } from "./types.js";
 

@@ -197,7 +197,7 @@ export class LocalStoreSink implements ImageSink<LocalCommit> {
     report("transferred");
   }
 
-  /** Downloads a layer and unpacks it at the same time; installs it once both are verified. */
+  /** Downloads a layer and unpacks it at the same time; installs it once both are verified. Resolves to its size (Docker's count). */
   private async fetchAndUnpack(
     node: BlobNode,
     open: OpenBlob,
@@ -234,7 +234,7 @@ export class LocalStoreSink implements ImageSink<LocalCommit> {
       }
       report("unpacking", node.desc.size, node.desc.size);
       await install(tmp, this.store.layerDir(chainId));
-      return result.size;
+      return result.contentSize;
     } catch (err) {
       feed.destroy();
       await unpacking.catch(() => {});

@@ -70,7 +70,10 @@ describe("what a new user hit", () => {
     await berthOk(root, ["load", "-q", "-i", join(fixtureDir(), "busybox.tar")]);
     const r = await berth(root, ["save", "-o", "/nonexistent/dir/x.tar", "busybox:1"]);
     assert.equal(r.code, 1);
-    assert.equal(r.stderr, "Error: invalid output path: stat /nonexistent/dir: no such file or directory\n");
+    assert.equal(
+      r.stderr,
+      "Error: failed to save image: invalid output path: stat /nonexistent/dir: no such file or directory\n",
+    );
   });
 
   test("SIZE has 3 significant digits in images and history; history -H=false gives bytes and RFC 3339 times", async () => {

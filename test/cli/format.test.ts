@@ -2,10 +2,16 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import fc from "fast-check";
 import { plainTable } from "../../src/cli/format/columns.js";
+import { FormatError } from "../../src/cli/format/errors.js";
+import { HEADER_FUNCS, parseDockerTemplate } from "../../src/cli/format/functions.js";
+import { goJson } from "../../src/cli/format/json.js";
 import { tabwrite } from "../../src/cli/format/tabwriter.js";
-import { goJson, renderTemplate, TemplateError } from "../../src/cli/format/template.js";
 import { ellipsis, humanDuration, humanSize, truncateId } from "../../src/cli/format/units.js";
 import { printRows } from "../../src/cli/output.js";
+import { TemplateExecError } from "../../src/gotemplate/errors.js";
+import { Template } from "../../src/gotemplate/template.js";
+import { sliceOf, UINT8 } from "../../src/gotemplate/types.js";
+import { goStruct, typed } from "../../src/gotemplate/values.js";
 
 function capture(fn: (out: NodeJS.WritableStream) => void): string {
   let text = "";
@@ -72,36 +78,156 @@ describe("units (go-units)", () => {
   });
 });
 
-describe("Go templates", () => {
-  const row = {
-    Repository: "alpine",
-    Tag: "latest",
-    Labels: { b: "2", a: "1" },
-    List: ["x", "y"],
-    Empty: "",
-  };
-  const cases: [string, string][] = [
-    ["{{.Repository}}:{{.Tag}}", "alpine:latest"],
-    ["{{json .Labels}}", '{"a":"1","b":"2"}'], // Go sorts map keys when encoding JSON
-    ['{{index .Labels "a"}}', "1"],
-    ['{{join .List ", "}}', "x, y"],
-    ["{{upper .Tag}}", "LATEST"],
-    ["{{.List}}", "[x y]"],
-    ["{{.Labels}}", "map[a:1 b:2]"],
-    ["{{if .Empty}}yes{{else}}no{{end}}", "no"],
-    ["{{range .List}}<{{.}}>{{end}}", "<x><y>"],
-    ["a {{- .Tag -}} b", "alatestb"],
-  ];
-  for (const [tpl, want] of cases)
-    test(`${tpl} -> ${want}`, () => assert.equal(renderTemplate(tpl, row), want));
+describe("docker's templates (templates_test.go) and formatter (formatter_test.go)", () => {
+  const render = (tpl: string, data: unknown) => parseDockerTemplate(tpl).execute(data);
 
-  test("json escapes like Go's encoding/json", () =>
-    assert.equal(goJson({ a: "<&>" }), '{"a":"\\u003c\\u0026\\u003e"}'));
+  test("TestParseJSONFunctions: json leaves <, > and & alone", () =>
+    assert.equal(render("{{json .Ports}}", { Ports: "0.0.0.0:2->8/udp" }), '"0.0.0.0:2->8/udp"'));
 
-  test("an unknown field is a template error", () => {
-    assert.throws(() => renderTemplate("{{.Nope}}", row), TemplateError);
-    assert.throws(() => renderTemplate("{{nofunc .Tag}}", row), TemplateError);
-    assert.throws(() => renderTemplate("{{if .Tag}}unclosed", row), TemplateError);
+  test("TestParseStringFunctions", () =>
+    assert.equal(render('{{join (split . ":") "/"}}', "text:with:colon"), "text/with/colon"));
+
+  test("TestNewParse: a named template", () => {
+    const t = parseDockerTemplate("this is a {{ . }}", "foo");
+    assert.equal(t.name, "foo");
+    assert.equal(t.execute("string"), "this is a string");
+  });
+
+  describe("TestParseTruncateFunction", () => {
+    const source = "tupx5xzf6hvsrhnruz5cr8gwp";
+    const cases: [string, string][] = [
+      ["{{truncate . 5}}", "tupx5"],
+      ["{{truncate . 25}}", "tupx5xzf6hvsrhnruz5cr8gwp"],
+      ["{{truncate . 30}}", "tupx5xzf6hvsrhnruz5cr8gwp"],
+      ["{{pad . 3 3}}", "   tupx5xzf6hvsrhnruz5cr8gwp   "],
+    ];
+    for (const [tpl, want] of cases) {
+      test(tpl, () => {
+        assert.equal(render(tpl, source), want);
+        assert.equal(render(tpl, ""), "");
+        assert.throws(() => render(tpl, undefined), TemplateExecError);
+      });
+    }
+  });
+
+  test("TestHeaderFunctions: every header function leaves the header as it is", () => {
+    for (const tpl of [
+      "{{ json .}}",
+      '{{ split . ","}}',
+      '{{ join . ","}}',
+      "{{ title .}}",
+      "{{ lower .}}",
+      "{{ upper .}}",
+      "{{ truncate . 2}}",
+    ]) {
+      assert.equal(
+        Template.new("").funcs(HEADER_FUNCS).parse(tpl).execute("hello world"),
+        "hello world",
+        tpl,
+      );
+    }
+  });
+
+  test("the other functions: title, lower, upper, split into runes", () => {
+    assert.equal(render("{{title .}}", "hello wORLD-x_y"), "Hello WORLD-X_y");
+    assert.equal(render("{{upper .}}|{{lower .}}", "straße İ"), "STRAßE İ|straße i");
+    assert.equal(render('{{split . ""}}', "añb"), "[a ñ b]");
+    assert.equal(render("{{truncate . 2}}", "añb"), "a\uFFFD");
+  });
+
+  test("TestContext: json and table formats of a context", () => {
+    const rows = [{ Name: "test" }];
+    assert.equal(
+      capture((o) => printRows(rows, "json", "", {}, o)),
+      '{"Name":"test"}\n',
+    );
+    assert.equal(
+      capture((o) => printRows(rows, "table {{.Name}}", "", { Name: "NAME" }, o)),
+      "NAME\ntest\n",
+    );
+  });
+
+  test("TestImageContextWriteWithNoImage: a table of nothing is its header", () => {
+    assert.equal(
+      capture((o) => printRows([], "{{.Repository}}", "", { Repository: "REPOSITORY" }, o)),
+      "",
+    );
+    assert.equal(
+      capture((o) => printRows([], "table {{.Repository}}", "", { Repository: "REPOSITORY" }, o)),
+      "REPOSITORY\n",
+    );
+  });
+
+  test("json of a row is docker's formatter.MarshalJSON: sorted keys, HTML escaped", () => {
+    const rows = [{ Tag: "<none>", ID: "abc", Labels: "a=b&c" }];
+    assert.equal(
+      capture((o) => printRows(rows, "{{json .}}", "", {}, o)),
+      '{"ID":"abc","Labels":"a=b\\u0026c","Tag":"\\u003cnone\\u003e"}\n',
+    );
+  });
+
+  test("a row lacks a field: docker's error, naming the row's Go type", () => {
+    assert.throws(
+      () => capture((o) => printRows([{ ID: "x" }], "{{.Nope}}", "", {}, o, "*formatter.imageContext")),
+      (e: Error) =>
+        e instanceof FormatError &&
+        e.exitCode === 1 &&
+        e.message ===
+          'template parsing error: template: :1:2: executing "" at <.Nope>: can\'t evaluate field Nope in type *formatter.imageContext',
+    );
+    assert.throws(
+      () => capture((o) => printRows([], "{{if}}", "", {}, o)),
+      (e: Error) =>
+        e instanceof FormatError &&
+        e.message === "template parsing error: template: :1: missing value for if",
+    );
+  });
+});
+
+describe("Go's encoding/json (cli/format/json.ts)", () => {
+  test("strings: <, > and & escaped unless asked not to; control characters as \\u00XX; U+2028/9", () => {
+    assert.equal(goJson({ a: "<&>" }), '{"a":"\\u003c\\u0026\\u003e"}');
+    assert.equal(goJson({ a: "<&>" }, { escapeHtml: false }), '{"a":"<&>"}');
+    assert.equal(goJson('\u0001\b\f\n\r\t"\\'), '"\\u0001\\u0008\\u000c\\n\\r\\t\\"\\\\"');
+    assert.equal(goJson("\u2028\u2029é"), '"\\u2028\\u2029é"');
+  });
+
+  test("maps sort their keys (as strings), structs keep their order", () => {
+    assert.equal(goJson({ b: 1, a: 2 }), '{"a":2,"b":1}');
+    assert.equal(
+      goJson(
+        new Map([
+          [10, "a"],
+          [2, "b"],
+        ]),
+      ),
+      '{"10":"a","2":"b"}',
+    );
+    assert.equal(goJson(goStruct({ b: 1, a: 2 })), '{"b":1,"a":2}');
+    assert.equal(goJson({ b: 1, a: 2, c: undefined }, { plainObjects: "struct" }), '{"b":1,"a":2}');
+  });
+
+  test("numbers, bytes, times, nil", () => {
+    assert.equal(goJson([100, 0.5, 1e21, 1e-7, -0]), "[100,0.5,1e+21,1e-7,0]");
+    assert.equal(goJson(typed(sliceOf(UINT8), [1, 2, 3])), '"AQID"');
+    assert.equal(goJson(new Date(Date.UTC(2024, 0, 2, 3, 4, 5))), '"2024-01-02T03:04:05Z"');
+    assert.equal(goJson(new Date(Date.UTC(2024, 0, 2, 3, 4, 5, 120))), '"2024-01-02T03:04:05.12Z"');
+    assert.equal(goJson(null), "null");
+    assert.equal(goJson([]), "[]");
+  });
+
+  test("MarshalIndent's layout", () => {
+    assert.equal(
+      goJson({ a: [1, 2], b: {}, c: [] }, { indent: "  ", plainObjects: "struct" }),
+      '{\n  "a": [\n    1,\n    2\n  ],\n  "b": {},\n  "c": []\n}',
+    );
+  });
+
+  test("what encoding/json refuses", () => {
+    assert.throws(() => goJson({ a: Number.NaN }), /json: unsupported value: NaN/);
+    const cycle: Record<string, unknown> = {};
+    cycle.self = cycle;
+    assert.throws(() => goJson(cycle), /encountered a cycle/);
   });
 });
 
@@ -179,30 +305,25 @@ describe("tables", () => {
     );
   });
 
-  test("property: every cell of a column starts at the same offset", () => {
-    const cell = fc
-      .string({ minLength: 0, maxLength: 12 })
-      .filter((s) => !/[\t\n]/.test(s) && [...s].length === s.length);
+  test("property: every cell of a column starts at the same offset, min width 10, padding 3", () => {
+    // Cells without spaces, so that each line's cells can be found again in the output.
+    const cell = fc.string({ minLength: 1, maxLength: 12 }).filter((s) => /^[!-~]+$/.test(s));
     fc.assert(
       fc.property(
         fc.array(fc.array(cell, { minLength: 3, maxLength: 3 }), { minLength: 1, maxLength: 8 }),
         (rows) => {
           const out = tabwrite(rows.map((r) => `${r.join("\t")}\n`).join(""));
           const lines = out.split("\n").slice(0, rows.length);
-          for (let col = 1; col < 3; col++) {
-            const offsets = new Set(
-              lines.map((_, i) =>
-                rows[i]!.slice(0, col).reduce(
-                  (acc, _c, j) => acc + Math.max(10, Math.max(...rows.map((r) => r[j]!.length)) + 3),
-                  0,
-                ),
-              ),
-            );
-            assert.equal(offsets.size, 1);
-            const offset = [...offsets][0]!;
-            lines.forEach((line, i) => {
-              assert.equal(line.slice(offset, offset + rows[i]![col]!.length), rows[i]![col]);
-            });
+          const starts = lines.map((line) => [...line.matchAll(/\S+/g)].map((m) => m.index));
+          lines.forEach((_, i) => {
+            assert.deepEqual(lines[i]!.split(/ +/), rows[i], "each line holds its row's cells, in order");
+          });
+          let expected = 0;
+          for (let col = 0; col < 3; col++) {
+            const offsets = new Set(starts.map((s) => s[col]));
+            assert.equal(offsets.size, 1, `column ${col} starts at one offset on every line`);
+            assert.equal([...offsets][0], expected, `column ${col} starts after the widths before it`);
+            expected += Math.max(10, Math.max(...rows.map((r) => r[col]!.length)) + 3);
           }
         },
       ),

@@ -123,6 +123,51 @@ describe("the root program", () => {
   });
 });
 
+describe("a command that does not exist, in docker CLI 28's words", () => {
+  test("in a group: the group's usage line, exit 1; with --help too", async () => {
+    const root = await tempRoot("berth-main-");
+    for (const args of [
+      ["container", "stats"],
+      ["container", "stats", "--help"],
+      ["image", "nosuch", "-h"],
+    ]) {
+      const r = await berth(root, args);
+      const group = args[0]!;
+      assert.equal(r.code, 1, args.join(" "));
+      assert.equal(r.stdout, "");
+      assert.equal(
+        r.stderr,
+        `berth: unknown command: berth ${group} ${args[1]}\n\nUsage:  berth ${group}\n\nRun 'berth ${group} --help' for more information\n`,
+      );
+    }
+  });
+
+  test("at the top: no usage line; --help does not turn it into the root help", async () => {
+    const root = await tempRoot("berth-main-");
+    for (const args of [["volume"], ["volume", "--help"], ["volume", "ls", "-h"]]) {
+      const r = await berth(root, args);
+      assert.equal(r.code, 1, args.join(" "));
+      assert.equal(r.stdout, "");
+      assert.equal(
+        r.stderr,
+        "berth: unknown command: berth volume\n\nRun 'berth --help' for more information\n",
+      );
+    }
+    const topic = await berth(root, ["help", "volume"]);
+    assert.equal(topic.code, 1);
+    assert.equal(topic.stderr, "unknown help topic: volume\n");
+  });
+
+  test("a group alone prints its help, and that is no error", async () => {
+    const r = await berth(await tempRoot("berth-main-"), ["container"]);
+    assert.equal(r.code, 0);
+    assert.match(r.stderr, /^Usage: berth container /);
+    const sub = await berth(await tempRoot("berth-main-"), ["container", "ls", "--help"]);
+    assert.equal(sub.code, 0);
+    assert.match(sub.stdout, /^Usage: berth container ls/);
+  });
+});
+
 function escapeRegExp(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }

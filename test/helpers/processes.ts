@@ -46,6 +46,7 @@ import { type ChildProcess, type ChildProcessWithoutNullStreams, spawn } from "n
 import { randomBytes } from "node:crypto";
 import { renameSync, rmSync, writeFileSync } from "node:fs";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { get as httpsGet } from "node:https";
 import { createServer, type Socket } from "node:net";
 import { constants, tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -400,7 +401,9 @@ export async function startBerthRegistry(
 }
 
 /** Starts Debian's docker-registry (CNCF distribution) on a free loopback port. */
-export async function startDistribution(opts: { root?: string; extraConfig?: string } = {}): Promise<Server> {
+export async function startDistribution(
+  opts: { root?: string; extraConfig?: string; tls?: { certificate: string; key: string } } = {},
+): Promise<Server> {
   const root = opts.root ?? (await tempDir("distribution-"));
   const port = await freePort();
   const host = `127.0.0.1:${port}`;
@@ -417,6 +420,7 @@ export async function startDistribution(opts: { root?: string; extraConfig?: str
     "    enabled: true",
     "http:",
     `  addr: ${host}`,
+    ...(opts.tls ? ["  tls:", `    certificate: ${opts.tls.certificate}`, `    key: ${opts.tls.key}`] : []),
     opts.extraConfig ?? "",
   ].join("\n");
   const file = join(await tempDir("distribution-config-"), "config.yml");
@@ -425,9 +429,10 @@ export async function startDistribution(opts: { root?: string; extraConfig?: str
   const answers = async () => {
     if (p.proc.exitCode !== null) throw new Error(`docker-registry exited:\n${p.logs()}`);
     try {
-      const res = await fetch(`http://${host}/v2/`);
-      await res.arrayBuffer();
-      return res.status === 200 || res.status === 401;
+      const status = opts.tls
+        ? await httpsStatus(`https://${host}/v2/`)
+        : await httpStatus(`http://${host}/v2/`);
+      return status === 200 || status === 401;
     } catch {
       return false; // not listening yet
     }
@@ -439,6 +444,22 @@ export async function startDistribution(opts: { root?: string; extraConfig?: str
     throw new Error(`docker-registry did not start: ${(err as Error).message}\n${p.logs()}`);
   }
   return { ...p, url: `http://${host}`, host, root };
+}
+
+async function httpStatus(url: string): Promise<number> {
+  const res = await fetch(url);
+  await res.arrayBuffer();
+  return res.status;
+}
+
+/** The status of a GET over HTTPS to a test server whose certificate nobody trusts. */
+function httpsStatus(url: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    httpsGet(url, { rejectUnauthorized: false }, (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    }).on("error", reject);
+  });
 }
 
 /** skopeo with the policy and TLS settings a loopback test registry needs. */

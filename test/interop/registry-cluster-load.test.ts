@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import pg from "pg";
-import { GC_LOCK } from "../../src/registry/metadata/postgres-schema.js";
+import { GC_LOCK } from "../../src/registry/metadata/postgres/schema.js";
 import { BERTH_BIN } from "../client/berth.js";
 import type { Cluster } from "../helpers/cluster.js";
 import { fixtureLayout, fixtureManifest } from "../helpers/fixtures.js";

@@ -4,7 +4,7 @@ import {
   BackendUnavailableError,
   BlobUnknownError,
   BodyIncompleteError,
-  DigestMismatchError,
+  DigestInvalidError,
   ManifestBlobUnknownError,
   ManifestInvalidError,
   ManifestUnknownError,
@@ -24,7 +24,7 @@ const cases: [string, unknown, string, number][] = [
   ["manifest unknown", new ManifestUnknownError("r", "v1"), "MANIFEST_UNKNOWN", 404],
   ["manifest blob unknown", new ManifestBlobUnknownError(D, "blob"), "MANIFEST_BLOB_UNKNOWN", 400],
   ["manifest invalid", new ManifestInvalidError("bad"), "MANIFEST_INVALID", 400],
-  ["digest mismatch", new DigestMismatchError("no", D, D), "DIGEST_INVALID", 400],
+  ["digest mismatch", new DigestInvalidError("no", D, D), "DIGEST_INVALID", 400],
   ["upload unknown", new UploadUnknownError("u"), "BLOB_UPLOAD_UNKNOWN", 404],
   ["upload busy", new UploadBusyError("u"), "BLOB_UPLOAD_INVALID", 400],
   ["range", new UploadRangeError("r", "u", 5, "9-10"), "RANGE_INVALID", 416],
@@ -32,7 +32,18 @@ const cases: [string, unknown, string, number][] = [
   ["body cut", new BodyIncompleteError(), "BLOB_UPLOAD_INVALID", 400],
   ["backend down", new BackendUnavailableError("metadata", "ECONNREFUSED"), "UNAVAILABLE", 503],
   ["a bug", new TypeError("x is undefined"), "UNKNOWN", 500],
+  [
+    "a socket error no driver translated",
+    errno("connect ECONNREFUSED 127.0.0.1:7480", "ECONNREFUSED"),
+    "UNAVAILABLE",
+    503,
+  ],
+  ["a timeout no driver translated", errno("connect ETIMEDOUT", "ETIMEDOUT"), "UNAVAILABLE", 503],
 ];
+
+function errno(message: string, code: string): Error {
+  return Object.assign(new Error(message), { code });
+}
 
 for (const [what, err, code, status] of cases) {
   test(`error map: ${what} -> ${status} ${code}`, () => {
@@ -49,6 +60,15 @@ test("error map: a range error carries the upload's Location and Range, an outag
   assert.equal(range.headers.Location, "/v2/team/app/blobs/uploads/u-1");
   assert.equal(range.headers.Range, "0-4");
   assert.equal(toRegistryError(new BackendUnavailableError("storage", "down")).headers["Retry-After"], "1");
+});
+
+test("error map: an unexpected error's message stays out of the answer; an unreachable backend is retried", () => {
+  const bug = toRegistryError(new Error("EEXIST: file already exists, mkdir '/srv/registry/blobs/sha256'"));
+  assert.equal(bug.message, "unknown error");
+  assert.doesNotMatch(JSON.stringify(bug.toBody()), /srv|EEXIST/);
+  const refused = toRegistryError(errno("connect ECONNREFUSED 10.0.0.5:7480", "ECONNREFUSED"));
+  assert.equal(refused.headers["Retry-After"], "1");
+  assert.doesNotMatch(JSON.stringify(refused.toBody()), /10\.0\.0\.5/);
 });
 
 test("error map: a RegistryError from a handler passes through unchanged", () => {

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { existsSync, readdirSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { lstat, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { before, describe, it } from "node:test";
@@ -9,6 +9,7 @@ import { mountPoints } from "../../src/runtime/overlay.js";
 import { berthOk, tempRoot } from "../client/berth.js";
 import { fixtureDir } from "../helpers/fixtures.js";
 import { tempDir } from "../helpers/processes.js";
+import { cgroupDirs } from "./helpers.js";
 import { treeDigest } from "./tree.js";
 
 describe("runEphemeral: one process in a throwaway container (a build step)", () => {
@@ -37,7 +38,10 @@ describe("runEphemeral: one process in a throwaway container (a build step)", ()
       env: ["FOO=bar"],
     });
     assert.equal(r.exitCode, 3);
-    assert.equal(r.stdout.toString(), "uid=1000(app) gid=1000(app)\n/home/app/new\n1\nstep1\n");
+    assert.equal(
+      r.stdout.toString(),
+      "uid=1000(app) gid=1000(app) groups=1000(app)\n/home/app/new\n1\nstep1\n",
+    );
     assert.equal(r.stderr.toString(), "oops\n");
     assert.equal(await readFile(join(upper, "tmp/f"), "utf8"), "made\n");
     assert.ok(
@@ -90,6 +94,7 @@ describe("runEphemeral: one process in a throwaway container (a build step)", ()
   });
 
   it("network none has only loopback; default adds slirp4netns's tap0; host sees the host's interfaces", async () => {
+    const ids: string[] = [];
     const ifaces = async (network: "none" | "default" | "host", n: number) => {
       const r = await runEphemeral({
         lowerDirs: [lower],
@@ -98,6 +103,7 @@ describe("runEphemeral: one process in a throwaway container (a build step)", ()
         args: ["sh", "-c", "tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d ' ' | sort | tr '\\n' ' '"],
         network,
       });
+      ids.push(r.id);
       return r.stdout.toString().trim();
     };
     assert.equal(await ifaces("none", 1), "lo");
@@ -105,8 +111,31 @@ describe("runEphemeral: one process in a throwaway container (a build step)", ()
     const host = (await readFile("/proc/net/dev", "utf8")).split("\n").slice(2).filter(Boolean).length;
     assert.equal((await ifaces("host", 3)).split(" ").length, host);
     assert.ok(
-      !readdirSync("/run/netns").some((n) => n.startsWith("berth-run-")),
+      ids.every((id) => !existsSync(`/run/netns/berth-${id}`)),
       "no network namespace is left",
+    );
+    assert.deepEqual(
+      ids.flatMap((id) => cgroupDirs(id)).filter((d) => existsSync(d)),
+      [],
+      "no cgroup is left",
+    );
+    for (const id of ids) {
+      assert.ok(!existsSync(`/run/berth/sock/${id}`), "no attach socket link is left");
+      assert.ok(!existsSync(`/run/berth/slirp-${id}.sock`), "no slirp4netns socket is left");
+    }
+    const processes = readdirSync("/proc")
+      .filter((p) => /^\d+$/.test(p))
+      .map((p) => {
+        try {
+          return readFileSync(`/proc/${p}/cmdline`, "utf8");
+        } catch {
+          return "";
+        }
+      });
+    assert.deepEqual(
+      processes.filter((cmd) => ids.some((id) => cmd.includes(id))),
+      [],
+      "no conmon or slirp4netns is left",
     );
   });
 });

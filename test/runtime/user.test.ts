@@ -16,7 +16,14 @@ const passwd = parsePasswd(
   ].join("\n"),
 );
 const groups = parseGroup(
-  ["root:x:0:", "app:x:1000:", "wheel:x:10:app,other", "audio:x:29:app", "nogroup:x:65534:"].join("\n"),
+  [
+    "root:x:0:",
+    "adm:x:4:root",
+    "app:x:1000:",
+    "wheel:x:10:app,other",
+    "audio:x:29:app",
+    "nogroup:x:65534:",
+  ].join("\n"),
 );
 
 describe("resolveUser (moby/sys/user rules)", () => {
@@ -24,14 +31,17 @@ describe("resolveUser (moby/sys/user rules)", () => {
     spec: string;
     want: { uid: number; gid: number; additionalGids: number[]; home: string } | RegExp;
   }[] = [
-    { spec: "", want: { uid: 0, gid: 0, additionalGids: [], home: "/root" } },
-    { spec: "app", want: { uid: 1000, gid: 1000, additionalGids: [10, 29], home: "/home/app" } },
-    { spec: "1000", want: { uid: 1000, gid: 1000, additionalGids: [10, 29], home: "/home/app" } },
-    { spec: "app:wheel", want: { uid: 1000, gid: 10, additionalGids: [], home: "/home/app" } },
-    { spec: "app:4242", want: { uid: 1000, gid: 4242, additionalGids: [], home: "/home/app" } },
-    { spec: "4242", want: { uid: 4242, gid: 0, additionalGids: [], home: "/" } },
-    { spec: "4242:4243", want: { uid: 4242, gid: 4243, additionalGids: [], home: "/" } },
-    { spec: "nobody", want: { uid: 65534, gid: 65534, additionalGids: [], home: "/nonexistent" } },
+    // The groups are Docker's (daemon getUser): the gid, then the groups listing the user.
+    { spec: "", want: { uid: 0, gid: 0, additionalGids: [0, 4], home: "/root" } },
+    { spec: "0", want: { uid: 0, gid: 0, additionalGids: [0, 4], home: "/root" } },
+    { spec: "0:0", want: { uid: 0, gid: 0, additionalGids: [0], home: "/root" } },
+    { spec: "app", want: { uid: 1000, gid: 1000, additionalGids: [1000, 10, 29], home: "/home/app" } },
+    { spec: "1000", want: { uid: 1000, gid: 1000, additionalGids: [1000, 10, 29], home: "/home/app" } },
+    { spec: "app:wheel", want: { uid: 1000, gid: 10, additionalGids: [10], home: "/home/app" } },
+    { spec: "app:4242", want: { uid: 1000, gid: 4242, additionalGids: [4242], home: "/home/app" } },
+    { spec: "4242", want: { uid: 4242, gid: 0, additionalGids: [0], home: "/" } },
+    { spec: "4242:4243", want: { uid: 4242, gid: 4243, additionalGids: [4243], home: "/" } },
+    { spec: "nobody", want: { uid: 65534, gid: 65534, additionalGids: [65534], home: "/nonexistent" } },
     { spec: "ghost", want: /unable to find user ghost: no matching entries in passwd file/ },
     { spec: "app:ghosts", want: /unable to find group ghosts: no matching entries in group file/ },
     { spec: "a:b:c", want: /invalid user/ },

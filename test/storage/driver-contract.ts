@@ -2,7 +2,12 @@ import assert from "node:assert/strict";
 import { createHash, randomBytes } from "node:crypto";
 import type { Readable } from "node:stream";
 import { afterEach, beforeEach, describe, it } from "node:test";
-import { InvalidPathError, PathNotFoundError, type StorageDriver } from "../../src/storage/driver.js";
+import {
+  type FileInfo,
+  InvalidPathError,
+  PathNotFoundError,
+  type StorageDriver,
+} from "../../src/storage/driver.js";
 
 export interface DriverFixture {
   driver: StorageDriver;
@@ -134,6 +139,11 @@ export function driverContract(name: string, makeDriver: () => Promise<DriverFix
           await assert.rejects(driver.move(hostile, "/elsewhere"), InvalidPathError);
           await assert.rejects(driver.move("/ok", hostile), InvalidPathError);
           await assert.rejects(driver.delete(hostile), InvalidPathError);
+          if (hostile !== "/")
+            await assert.rejects(
+              driver.walk(hostile, () => {}),
+              InvalidPathError,
+            );
           assert.equal((await driver.getContent("/ok")).toString(), "ok");
         });
       }
@@ -302,6 +312,105 @@ export function driverContract(name: string, makeDriver: () => Promise<DriverFix
         await assert.rejects(driver.move("/m/missing", "/m/dest"), PathNotFoundError);
         await assert.rejects(driver.move("/m/missing", "/n/dest"), PathNotFoundError);
         assert.equal((await driver.getContent("/m/dest")).toString(), "old");
+      });
+    });
+
+    describe("walk", () => {
+      async function walked(path: string, skip: string[] = []): Promise<FileInfo[]> {
+        const seen: FileInfo[] = [];
+        await driver.walk(path, (entry) => {
+          seen.push(entry);
+          return skip.includes(entry.path) ? "skip" : undefined;
+        });
+        return seen;
+      }
+
+      it("visits files and directories depth first, in byte order, a directory before its contents", async () => {
+        await driver.putContent("/w/b/z", text("zz"));
+        await driver.putContent("/w/a", text("a"));
+        await driver.putContent("/w/b/y/x", text("xxx"));
+        await driver.putContent("/w/B", text("upper"));
+        await driver.putContent("/w/c-d", text(""));
+        await driver.putContent("/other", text("o"));
+        const seen = await walked("/w");
+        assert.deepEqual(
+          seen.map((e) => [e.path, e.isDir]),
+          [
+            ["/w/B", false],
+            ["/w/a", false],
+            ["/w/b", true],
+            ["/w/b/y", true],
+            ["/w/b/y/x", false],
+            ["/w/b/z", false],
+            ["/w/c-d", false],
+          ],
+        );
+        const sizes = Object.fromEntries(seen.filter((e) => !e.isDir).map((e) => [e.path, e.size]));
+        assert.deepEqual(sizes, { "/w/B": 5, "/w/a": 1, "/w/b/y/x": 3, "/w/b/z": 2, "/w/c-d": 0 });
+        for (const e of seen) assert.ok(e.modTime instanceof Date);
+        const x = seen.find((e) => e.path === "/w/b/y/x")!;
+        // The same time stat gives (S3's listing has milliseconds where its HEAD has seconds).
+        assert.ok(Math.abs(x.modTime.getTime() - (await driver.stat("/w/b/y/x")).modTime.getTime()) < 1000);
+      });
+
+      it("walks the whole tree from the root, and an empty root visits nothing", async () => {
+        assert.deepEqual(await walked("/"), []);
+        await driver.putContent("/r/f", text("f"));
+        await driver.putContent("/s", text("s"));
+        assert.deepEqual(
+          (await walked("/")).map((e) => e.path),
+          ["/r", "/r/f", "/s"],
+        );
+      });
+
+      it("stays out of a directory the visitor skips", async () => {
+        await driver.putContent("/k/skip/deep/f", text("f"));
+        await driver.putContent("/k/skip/g", text("g"));
+        await driver.putContent("/k/keep/h", text("h"));
+        assert.deepEqual(
+          (await walked("/k", ["/k/skip"])).map((e) => e.path),
+          ["/k/keep", "/k/keep/h", "/k/skip"],
+        );
+      });
+
+      it("waits for an asynchronous visitor before going on", async () => {
+        await driver.putContent("/v/a", text("a"));
+        await driver.putContent("/v/b", text("b"));
+        const order: string[] = [];
+        await driver.walk("/v", async (entry) => {
+          order.push(`start ${entry.path}`);
+          await new Promise((resolve) => setTimeout(resolve, 5));
+          order.push(`end ${entry.path}`);
+        });
+        assert.deepEqual(order, ["start /v/a", "end /v/a", "start /v/b", "end /v/b"]);
+      });
+
+      it("throws PathNotFoundError for a missing directory or a file, and passes a visitor's error on", async () => {
+        await assert.rejects(
+          driver.walk("/missing", () => {}),
+          PathNotFoundError,
+        );
+        await driver.putContent("/file", text("f"));
+        await assert.rejects(
+          driver.walk("/file", () => {}),
+          PathNotFoundError,
+        );
+        await assert.rejects(
+          driver.walk("/", () => {
+            throw new Error("visitor failed");
+          }),
+          /visitor failed/,
+        );
+      });
+
+      it("visits a committed writer's object with its whole size", async () => {
+        const writer = await driver.writer("/u/upload/data", false);
+        await writer.write(text("part one, "));
+        await writer.write(text("part two"));
+        await writer.commit();
+        const data = (await walked("/u")).find((e) => e.path === "/u/upload/data");
+        assert.equal(data?.size, 18);
+        assert.equal(data?.isDir, false);
       });
     });
 

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, utimes, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, it } from "node:test";
@@ -67,11 +67,70 @@ describe("FilesystemDriver", () => {
     // What a crash between open and rename leaves behind: a partial temp file beside the target.
     await writeFile(path.join(root, "tags", ".tmp-0123456789abcdef"), "half-writ");
     assert.deepEqual(await driver.list("/tags"), ["latest"]);
+    const walked: string[] = [];
+    await driver.walk("/", (e) => {
+      walked.push(e.path);
+    });
+    assert.deepEqual(walked, ["/tags", "/tags/latest"]);
     assert.equal((await driver.getContent("/tags/latest")).toString(), "committed");
     // A crash before the first put of a path leaves only the temp file: the object is absent.
     await writeFile(path.join(root, "tags", ".tmp-fedcba9876543210"), "half-writ");
     await assert.rejects(driver.getContent("/tags/v1"), PathNotFoundError);
     assert.deepEqual(await driver.list("/tags"), ["latest"]);
+  });
+
+  it("sweeps temp files a killed put left, and the folders they leave empty, never a young one", async () => {
+    const hourAgo = new Date(Date.now() - 3_600_000);
+    const old = async (file: string) => {
+      await mkdir(path.dirname(file), { recursive: true });
+      await writeFile(file, "half-writ");
+      await utimes(file, hourAgo, hourAgo);
+    };
+    await driver.putContent("/repositories/app/_layers/sha256/ab/link", Buffer.from("sha256:ab"));
+    await old(path.join(root, "repositories/app/_layers/sha256/ab/.tmp-0123456789abcdef"));
+    await old(path.join(root, "blobs/sha256/cd/cdef/.tmp-00000000000000aa"));
+    await old(path.join(root, "repositories/app/_uploads/u-1/.tmp-00000000000000bb"));
+    await old(path.join(root, ".tmp-00000000000000cc"));
+    // Not a temp file of putContent's, however it is named, and a young temp file (a put in flight).
+    await old(path.join(root, "repositories/app/_uploads/u-2/.tmp-not-a-temp-file"));
+    await old(path.join(root, "repositories/app/_uploads/u-2/data"));
+    await writeFile(path.join(root, "repositories/app/_uploads/u-2/.tmp-00000000000000dd"), "in flight");
+
+    assert.equal(await driver.sweep(new Date(Date.now() - 60_000)), 4);
+    const left = (await readdir(root, { recursive: true })).sort();
+    assert.deepEqual(left, [
+      "blobs",
+      "blobs/sha256",
+      "blobs/sha256/cd",
+      "repositories",
+      "repositories/app",
+      "repositories/app/_layers",
+      "repositories/app/_layers/sha256",
+      "repositories/app/_layers/sha256/ab",
+      "repositories/app/_layers/sha256/ab/link",
+      "repositories/app/_uploads",
+      "repositories/app/_uploads/u-2",
+      "repositories/app/_uploads/u-2/.tmp-00000000000000dd",
+      "repositories/app/_uploads/u-2/.tmp-not-a-temp-file",
+      "repositories/app/_uploads/u-2/data",
+    ]);
+    assert.ok((await stat(root)).isDirectory(), "the root stays");
+    assert.equal(await driver.sweep(new Date()), 1, "once old enough, the last one goes too");
+  });
+
+  it("a put into a directory a sweep just removed makes it again", async () => {
+    const dir = path.join(root, "repositories/race/_layers");
+    for (let i = 0; i < 50; i++) {
+      await mkdir(dir, { recursive: true });
+      const stale = path.join(dir, ".tmp-00000000000000ee");
+      await writeFile(stale, "x");
+      await utimes(stale, new Date(0), new Date(0));
+      await Promise.all([
+        driver.sweep(new Date(Date.now() - 60_000)),
+        driver.putContent(`/repositories/race/_layers/link${i}`, Buffer.from("v")),
+      ]);
+      assert.equal((await readFile(path.join(dir, `link${i}`))).toString(), "v");
+    }
   });
 
   it("refuses paths that name its temp files", async () => {

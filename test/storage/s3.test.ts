@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { createHash, randomBytes, randomUUID } from "node:crypto";
+import { createServer, type Socket, connect as tcpConnect } from "node:net";
 import { after, before, describe, it } from "node:test";
 import { PathNotFoundError, StorageUnavailableError } from "../../src/storage/driver.js";
 import { S3Driver, type S3DriverOptions } from "../../src/storage/s3.js";
@@ -98,6 +99,32 @@ describe("S3Driver", () => {
     await down.close();
   });
 
+  it("object storage lost while a part is on its way: write, close and commit say unavailable", async () => {
+    // What radosgw dying in the middle of an upload PATCH does: the part's request fails while
+    // the writer has already returned from write(). Each way of ending the writer must report
+    // the outage (503 to the client), not the socket's raw error (which answered 500).
+    for (const end of ["close", "commit"] as const) {
+      const proxy = await stallingProxy(new URL(options.endpoint!).port);
+      const root = `/cut-${randomUUID()}`;
+      const d = new S3Driver({ ...options, endpoint: `http://127.0.0.1:${proxy.port}`, rootDirectory: root });
+      try {
+        const writer = await d.writer("/uploads/u/data", false);
+        await writer.write(randomBytes(6 * 1024 * 1024));
+        await proxy.stalled;
+        await proxy.cut();
+        await assert.rejects(
+          end === "close" ? writer.close() : writer.commit(),
+          StorageUnavailableError,
+          end,
+        );
+      } finally {
+        await proxy.cut();
+        await d.close();
+        await clear(driverAt(root), root);
+      }
+    }
+  });
+
   it("a presigned URL fetches the object without credentials", async () => {
     const root = `/presign-${randomUUID()}`;
     const d = driverAt(root);
@@ -108,3 +135,47 @@ describe("S3Driver", () => {
     await clear(d, root);
   });
 });
+
+/**
+ * A TCP proxy to object storage that stops forwarding a connection once it has carried 1 MiB
+ * (a part's body on its way, `stalled` resolves then) and, on `cut`, drops every connection and
+ * stops listening, as a dying radosgw does.
+ */
+async function stallingProxy(
+  upstreamPort: string,
+): Promise<{ port: number; stalled: Promise<void>; cut(): Promise<void> }> {
+  const sockets = new Set<Socket>();
+  let onStall: () => void = () => {};
+  const stalled = new Promise<void>((resolve) => {
+    onStall = resolve;
+  });
+  const server = createServer((client) => {
+    const upstream = tcpConnect(Number(upstreamPort), "127.0.0.1");
+    for (const s of [client, upstream]) {
+      sockets.add(s);
+      s.on("error", () => {});
+      s.on("close", () => sockets.delete(s));
+    }
+    let carried = 0;
+    client.on("data", (chunk: Buffer) => {
+      carried += chunk.length;
+      if (carried > 1024 * 1024) onStall();
+      else upstream.write(chunk);
+    });
+    upstream.pipe(client);
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const port = (server.address() as { port: number }).port;
+  let closed = false;
+  return {
+    port,
+    stalled,
+    cut: async () => {
+      if (closed) return;
+      closed = true;
+      const done = new Promise<void>((resolve) => server.close(() => resolve()));
+      for (const s of sockets) s.destroy();
+      await done;
+    },
+  };
+}

@@ -11,7 +11,7 @@ import { Digest } from "../../src/oci/digest.js";
 import { parsePlatform } from "../../src/oci/platform.js";
 import { parseReference, type Reference } from "../../src/oci/reference.js";
 import { RemoteRepository } from "../../src/remote/repository.js";
-import { RegistryTransport } from "../../src/remote/transport.js";
+import { createRegistryClient } from "../../src/remote/transport/client.js";
 import { PlatformNotFoundError } from "../../src/transfer/errors.js";
 import { LocalStoreSink, LocalStoreSource } from "../../src/transfer/local-store.js";
 import { RegistrySink, RegistrySource } from "../../src/transfer/registry.js";
@@ -43,7 +43,7 @@ interface Endpoint {
 
 function registryEndpoint(name: string, start: () => Promise<Server>): Endpoint {
   let server: Server;
-  const repo = () => new RemoteRepository(new RegistryTransport(server.host), "contract/image");
+  const repo = () => new RemoteRepository(createRegistryClient({ host: server.host }), "contract/image");
   return {
     name,
     indexes: true,

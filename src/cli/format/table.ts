@@ -4,9 +4,13 @@
  * the rows through a tab writer; "json" prints `{{json .}}` per row; anything else is a
  * template printed once per row, each followed by a newline.
  */
-import { formatterContext } from "./govalues.js";
+import { TemplateError } from "../../gotemplate/errors.js";
+import type { Template } from "../../gotemplate/template.js";
+import { funcOf, STRING } from "../../gotemplate/types.js";
+import { goFunc, goStruct } from "../../gotemplate/values.js";
+import { FormatError } from "./errors.js";
+import { formatterContext, HEADER_FUNCS, parseDockerTemplate } from "./functions.js";
 import { TabWriter } from "./tabwriter.js";
-import { expandEscapes, Template, TemplateError } from "./template.js";
 
 export { TabWriter, TabWriterFlags, type TabWriterOptions, tabwrite } from "./tabwriter.js";
 
@@ -19,15 +23,31 @@ export interface FormatOptions {
   quiet?: boolean;
   /** What -q prints, docker's DefaultQuietFormat unless a command says otherwise. */
   quietFormat?: string;
+  /**
+   * The Go type docker's rows have, as its messages name it ("*formatter.imageContext"); the
+   * rows are structs of that type, so a field they lack is an error.
+   */
+  typeName?: string;
+}
+
+/** A row with docker's `.Label "name"` method: the value of one label, "" when it is not set. */
+export function withLabelMethods<T extends object>(
+  row: T,
+  labels: Record<string, string>,
+): T & { Label: unknown } {
+  return { ...row, Label: goFunc(funcOf([STRING], [STRING]), (name: string) => labels[name] ?? "") };
+}
+
+/** A row as a docker formatter context: a struct of the command's type that `json` marshals as a map. */
+export function contextRow<T extends object>(row: T, typeName?: string): T {
+  return formatterContext(goStruct(row, typeName));
 }
 
 /**
- * Renders rows as docker does for a --format value and returns the text to print. Each row
- * is marked as a formatter context (see govalues.ts): a field it lacks is an error, and
- * `{{json .}}` encodes it with sorted keys and HTML escapes as docker's contexts do.
+ * Renders rows as docker does for a --format value and returns the text to print.
  *
- * Throws {@link TemplateError} ("template parsing error: …") when the template does not parse
- * or fails on any row; nothing is printed then, as with docker.
+ * Throws {@link FormatError} ("template parsing error: …", docker's wording for both a template
+ * that does not parse and one that fails on a row) before anything is printed, as docker does.
  */
 export function renderFormatted(
   format: string | undefined,
@@ -42,26 +62,34 @@ export function renderFormatted(
   let text = isTable ? source.slice("table".length) : source === "json" ? "{{json .}}" : source;
   text = expandEscapes(trimSpaces(text));
 
-  let template: Template;
-  try {
-    template = Template.parse(text);
-  } catch (e) {
-    throw wrap(e);
-  }
+  const template = wrap(() => parseDockerTemplate(text));
   let body = "";
   for (const row of rows) {
-    try {
-      body += `${template.execute(formatterContext(row))}\n`;
-    } catch (e) {
-      throw wrap(e);
-    }
+    body += `${wrap(() => template.execute(contextRow(row, options.typeName)))}\n`;
   }
   if (!isTable) return body;
   const writer = new TabWriter();
-  writer.write(template.executeHeader(options.headers));
+  writer.write(renderHeader(template, options.headers));
   writer.write("\n");
   writer.write(body);
   return writer.flush();
+}
+
+/**
+ * A table's header row as docker renders it: the same template over the map of column headers,
+ * with the string functions made identities; an error ends the row where it happened (docker
+ * ignores it).
+ */
+function renderHeader(template: Template, headers: Record<string, string>): string {
+  let out = "";
+  try {
+    template.funcs(HEADER_FUNCS).executeTo((s) => {
+      out += s;
+    }, headers);
+  } catch (e) {
+    if (!(e instanceof TemplateError)) throw e;
+  }
+  return out;
 }
 
 /** strings.Trim(s, " "): spaces only, not tabs or newlines. */
@@ -69,7 +97,25 @@ function trimSpaces(s: string): string {
   return s.replace(/^ +| +$/g, "");
 }
 
-function wrap(e: unknown): unknown {
-  if (!(e instanceof TemplateError)) return e;
-  return new TemplateError(`template parsing error: ${e.message}`, { cause: e });
+/** docker turns a literal `\t` or `\n` typed in --format into a tab or a newline. */
+export function expandEscapes(format: string): string {
+  return format.replace(/\\[tn]/g, (m) => (m === "\\t" ? "\t" : "\n"));
+}
+
+function wrap<T>(f: () => T, prefix = "template parsing error: "): T {
+  try {
+    return f();
+  } catch (e) {
+    if (e instanceof TemplateError) throw new FormatError(`${prefix}${e.message}`, 1, { cause: e });
+    throw e;
+  }
+}
+
+/**
+ * `docker ps` checks a --format before it lists anything, on an empty row: a template that does
+ * not parse is "failed to parse template: …", one that fails "failed to execute template: …".
+ */
+export function validatePsFormat(format: string, emptyRow: object, typeName: string): void {
+  const template = wrap(() => parseDockerTemplate(format), "failed to parse template: ");
+  wrap(() => template.execute(contextRow(emptyRow, typeName)), "failed to execute template: ");
 }

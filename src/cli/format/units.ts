@@ -2,7 +2,7 @@
  * Sizes, durations and identifiers as the docker CLI prints them: github.com/docker/go-units
  * (size.go, duration.go), docker's stringid.TruncateID and formatter.Ellipsis.
  */
-import { formatFloat } from "./govalues.js";
+import { formatFloat } from "../../gotemplate/strconv.js";
 import { isWide } from "./width.js";
 
 const DECIMAL_UNITS = ["B", "kB", "MB", "GB", "TB", "PB", "EB", "ZB", "YB"];

@@ -28,6 +28,11 @@ export interface GcReport {
   bytes: number;
   /** Blobs kept because something references them. */
   marked: number;
+  /**
+   * Upload sessions started before the grace period that are still open: abandoned by their
+   * clients, most likely, and left for the upload purge (uploads.maxAge) to remove.
+   */
+  pendingUploads: number;
 }
 
 /** What a manifest's bytes say, by digest (so it cannot change during a run). */
@@ -42,7 +47,7 @@ interface ManifestFacts {
  * manifest), through index children, configs, layers and referrers of live manifests; then sweep
  * each repository's manifests and links, and the global blobs last. Every removal is conditional
  * on the entry's last use being older than the run's start minus the grace period, and atomic
- * against the use a push makes of it (see RegistryMetadata), so nothing a push relies on is
+ * against the use a push makes of it (see GcStore), so nothing a push relies on is
  * deleted and no read-only window is needed.
  */
 export async function collectGarbage(
@@ -50,7 +55,7 @@ export async function collectGarbage(
   options: GcOptions,
 ): Promise<GcReport> {
   const { metadata, blobs, driver } = services;
-  const release = await metadata.acquireGcLock(options.wait);
+  const lock = await metadata.gc.lock(options.wait);
   try {
     const cutoff = new Date(Date.now() - options.graceMs);
     const report: GcReport = {
@@ -61,6 +66,7 @@ export async function collectGarbage(
       blobs: 0,
       bytes: 0,
       marked: 0,
+      pendingUploads: 0,
     };
     const facts = new Map<string, ManifestFacts | undefined>();
     const read = async (digest: string): Promise<ManifestFacts | undefined> => {
@@ -72,10 +78,12 @@ export async function collectGarbage(
     };
     const liveGlobal = new Set<string>();
 
-    for (const repository of await metadata.gcRepositories()) {
+    for (const repository of await metadata.gc.repositories()) {
+      // Another collection may hold the lock once this one's connection died: stop here.
+      lock.lost.throwIfAborted();
       report.repositories++;
-      const tags = await metadata.gcTags(repository);
-      const revisions = await metadata.gcRevisions(repository);
+      const tags = await metadata.gc.tags(repository);
+      const revisions = await metadata.gc.revisions(repository);
       const roots = new Set<string>([...tags.values()].map(String));
       for (const rev of revisions) {
         if (!options.deleteUntagged || rev.lastUsed >= cutoff) roots.add(rev.digest.toString());
@@ -112,7 +120,7 @@ export async function collectGarbage(
           liveManifests.add(digest);
           continue;
         }
-        if (options.dryRun || (await metadata.removeRevisionIfUnused(repository, rev.digest, cutoff))) {
+        if (options.dryRun || (await metadata.gc.removeRevisionIfUnused(repository, rev.digest, cutoff))) {
           report.manifests++;
           options.log?.info(
             { repository, digest },
@@ -122,12 +130,12 @@ export async function collectGarbage(
           liveManifests.add(digest);
         }
       }
-      for (const link of await metadata.gcLayerLinks(repository)) {
+      for (const link of await metadata.gc.layerLinks(repository)) {
         const digest = link.digest.toString();
         if (liveBlobs.has(digest)) continue;
         if (
           link.lastUsed < cutoff &&
-          (options.dryRun || (await metadata.removeLayerLinkIfUnused(repository, link.digest, cutoff)))
+          (options.dryRun || (await metadata.gc.removeLayerLinkIfUnused(repository, link.digest, cutoff)))
         ) {
           report.links++;
         } else {
@@ -138,7 +146,8 @@ export async function collectGarbage(
       for (const d of liveBlobs) liveGlobal.add(d);
     }
 
-    for (const blob of await metadata.gcBlobs()) {
+    for (const blob of await metadata.gc.blobs()) {
+      lock.lost.throwIfAborted();
       const digest = blob.digest.toString();
       if (liveGlobal.has(digest)) {
         report.marked++;
@@ -147,7 +156,7 @@ export async function collectGarbage(
       if (blob.lastUsed >= cutoff) continue;
       const freed = options.dryRun
         ? blob.size
-        : await metadata.removeBlobIfUnused(blob.digest, cutoff, () =>
+        : await metadata.gc.removeBlobIfUnused(blob.digest, cutoff, () =>
             deleteIfExists(driver, layout.blobData(blob.digest)),
           );
       if (freed === undefined) continue;
@@ -155,13 +164,14 @@ export async function collectGarbage(
       report.bytes += freed;
       options.log?.debug({ digest, size: freed }, options.dryRun ? "would delete blob" : "deleted blob");
     }
+    report.pendingUploads = (await metadata.uploads.startedBefore(cutoff)).length;
     options.log?.info(
       { ...report },
       options.dryRun ? "garbage collection dry run" : "garbage collection done",
     );
     return report;
   } finally {
-    await release();
+    await lock.release();
   }
 }
 

@@ -1,5 +1,5 @@
+import { urls } from "../../oci/distribution-routes.js";
 import { type Context, paginate, pagination, sendJson } from "../http.js";
-import { urls } from "../routes.js";
 
 export async function listCatalog(ctx: Context): Promise<void> {
   const { n, last } = pagination(ctx.query);

@@ -1,4 +1,5 @@
 import { Digest } from "../../oci/digest.js";
+import { urls } from "../../oci/distribution-routes.js";
 import { parseManifest } from "../../oci/manifest.js";
 import { isIndexMediaType } from "../../oci/media-types.js";
 import { selectManifest } from "../../oci/platform.js";
@@ -6,7 +7,6 @@ import { validateTag } from "../../oci/reference.js";
 import { ManifestUnknownError } from "../domain-errors.js";
 import { RegistryError } from "../errors.js";
 import { type Context, parseDigestParam, readBody, send } from "../http.js";
-import { urls } from "../routes.js";
 import { MAX_MANIFEST_BYTES, type ManifestReference, type StoredManifest } from "../services/manifests.js";
 
 export async function getManifest(ctx: Context, name: string, reference: string): Promise<void> {

@@ -1,6 +1,6 @@
+import { urls } from "../../oci/distribution-routes.js";
 import { RegistryError } from "../errors.js";
 import { type Context, paginate, pagination, sendJson } from "../http.js";
-import { urls } from "../routes.js";
 
 export async function listTags(ctx: Context, name: string): Promise<void> {
   const { n, last } = pagination(ctx.query);

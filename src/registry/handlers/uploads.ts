@@ -1,8 +1,8 @@
+import { urls } from "../../oci/distribution-routes.js";
 import { isValidRepositoryName } from "../../oci/reference.js";
 import { BlobUnknownError } from "../domain-errors.js";
 import { RegistryError } from "../errors.js";
 import { type Context, contentLength, hasBody, parseContentRange, parseDigestParam, send } from "../http.js";
-import { urls } from "../routes.js";
 import { uploadHeaders } from "../upload-headers.js";
 
 /** POST /v2/<name>/blobs/uploads/: a cross-repository mount, a monolithic upload, or a new session. */

@@ -1,6 +1,32 @@
 import type { Descriptor } from "../../oci/descriptor.js";
 import type { Digest } from "../../oci/digest.js";
 
+/**
+ * Everything about the registry that can change (repository links, manifest revisions and their
+ * references, tags, referrers, upload sessions, blobs' last use, the GC lock), cut by consumer
+ * into small interfaces: the API's read and write paths use a RepositoryStore, uploads their
+ * UploadSessions, garbage collection its GcStore. Every call reads or writes the shared source of
+ * truth, never a process-local copy, so any number of replicas over one store agree at once.
+ * Bytes live in the storage driver; only what a digest names (and so cannot change) may be cached
+ * above these interfaces.
+ *
+ * Implementations: `embedded/` keeps it all as link files inside the filesystem driver's tree
+ * (distribution's layout, the zero-setup default), `postgres/` in PostgreSQL for several replicas
+ * over object storage. test/registry/metadata/contract.ts is the behaviour both must show.
+ *
+ * A consumer to come (retention, quotas, a webhook event queue, a scan queue) gets an interface
+ * of its own here and a member of RegistryMetadata, implemented by both stores.
+ */
+export interface RegistryMetadata {
+  readonly kind: "embedded" | "postgres";
+  readonly repositories: RepositoryStore;
+  readonly uploads: UploadSessions;
+  readonly gc: GcStore;
+  /** Settings every replica must share (a generated token key); absent when nothing is shared. */
+  readonly settings?: SharedSettings;
+  close(): Promise<void>;
+}
+
 /** What one manifest needs from its repository, recorded when it is pushed. */
 export interface ManifestReference {
   digest: Digest;
@@ -18,39 +44,11 @@ export interface RevisionRecord {
   referrer?: Descriptor;
 }
 
-export interface UploadSessionRef {
-  repository: string;
-  uuid: string;
-  startedAt: Date;
-}
-
-/** Something garbage collection may remove, with its last use. */
-export interface UsedEntry {
-  digest: Digest;
-  lastUsed: Date;
-}
-
-export interface StoredBlob extends UsedEntry {
-  size: number;
-}
-
-/** Releases a lock; idempotent. */
-export type Release = () => Promise<void>;
-
 /**
- * Everything about the registry that can change: repository links, manifest revisions and their
- * references, tags, referrers, upload sessions, blobs' last use, and the GC lock. Every call reads
- * or writes the shared source of truth, never a process-local copy, so any number of replicas
- * over one metadata store agree at once. Bytes live in the storage driver; only what a digest
- * names (and so cannot change) may be cached above this interface.
- *
- * Implementations: `EmbeddedMetadata` keeps it all as link files inside the filesystem driver's
- * tree (distribution's layout, the zero-setup default), `PostgresMetadata` in PostgreSQL for
- * several replicas over object storage.
+ * Blobs' records, repository links, manifest revisions, tags and referrers: what serving and
+ * pushing images reads and writes.
  */
-export interface RegistryMetadata {
-  readonly kind: "embedded" | "postgres";
-
+export interface RepositoryStore {
   /** Size of a blob in the global store, or undefined when absent. */
   blobSize(digest: Digest): Promise<number | undefined>;
   /**
@@ -84,32 +82,61 @@ export interface RegistryMetadata {
   listRepositories(): Promise<string[]>;
   /** Referrer descriptors of live revisions whose subject is `subject`, by digest. */
   listReferrers(repository: string, subject: Digest): Promise<Descriptor[]>;
+}
 
-  createUpload(repository: string, uuid: string): Promise<void>;
-  uploadExists(repository: string, uuid: string): Promise<boolean>;
-  /** Exclusive use of an upload on every replica; throws UploadBusyError when another holds it. */
-  lockUpload(repository: string, uuid: string): Promise<Release>;
-  /** Forgets an upload session (its data is the caller's to delete). */
-  removeUpload(repository: string, uuid: string): Promise<void>;
-  uploadsStartedBefore(cutoff: Date): Promise<UploadSessionRef[]>;
+export interface UploadSessionRef {
+  repository: string;
+  uuid: string;
+  startedAt: Date;
+}
 
-  // ---- garbage collection ------------------------------------------------------------------
-  // Each remove*IfUnused is a conditional delete: it removes the entry only if it was last used
-  // before `cutoff`, atomically with respect to the use that putRevision, linkBlob and commitBlob
-  // make, so a push racing a collection either sees the entry gone (and says so) or keeps it.
+/** Blob upload sessions: which exist, since when, and who may write to one right now. */
+export interface UploadSessions {
+  create(repository: string, uuid: string): Promise<void>;
+  exists(repository: string, uuid: string): Promise<boolean>;
+  /**
+   * Exclusive use of a session on every replica sharing the store; throws UploadBusyError when
+   * another holds it.
+   */
+  lock(repository: string, uuid: string): Promise<HeldLock>;
+  /** Forgets a session (its data is the caller's to delete). */
+  remove(repository: string, uuid: string): Promise<void>;
+  /**
+   * Sessions started before `cutoff` (a store may leave out those being written to right now;
+   * the purge's lock tells the others).
+   */
+  startedBefore(cutoff: Date): Promise<UploadSessionRef[]>;
+}
 
+/** Something garbage collection may remove, with its last use. */
+export interface UsedEntry {
+  digest: Digest;
+  lastUsed: Date;
+}
+
+export interface StoredBlob extends UsedEntry {
+  size: number;
+}
+
+/**
+ * What garbage collection reads and deletes. Each remove*IfUnused is a conditional delete: it
+ * removes the entry only if it was last used before `cutoff`, atomically with respect to the use
+ * that putRevision, linkBlob and commitBlob make, so a push racing a collection either sees the
+ * entry gone (and says so) or keeps it.
+ */
+export interface GcStore {
   /**
    * The registry's one GC lock, held until released (or until the holder dies). With `wait`
    * false, throws GcLockedError when another collection holds it; with `wait`, waits for it.
    */
-  acquireGcLock(wait: boolean): Promise<Release>;
+  lock(wait: boolean): Promise<HeldLock>;
   /** Every repository with manifests, links or uploads. */
-  gcRepositories(): Promise<string[]>;
+  repositories(): Promise<string[]>;
   /** Every tag of a repository and its target. */
-  gcTags(repository: string): Promise<Map<string, Digest>>;
-  gcRevisions(repository: string): Promise<UsedEntry[]>;
-  gcLayerLinks(repository: string): Promise<UsedEntry[]>;
-  gcBlobs(): Promise<StoredBlob[]>;
+  tags(repository: string): Promise<Map<string, Digest>>;
+  revisions(repository: string): Promise<UsedEntry[]>;
+  layerLinks(repository: string): Promise<UsedEntry[]>;
+  blobs(): Promise<StoredBlob[]>;
   removeRevisionIfUnused(repository: string, digest: Digest, cutoff: Date): Promise<boolean>;
   removeLayerLinkIfUnused(repository: string, digest: Digest, cutoff: Date): Promise<boolean>;
   /** Removes the blob's bytes (through `removeData`) and record; the size freed, or undefined when kept. */
@@ -118,6 +145,33 @@ export interface RegistryMetadata {
     cutoff: Date,
     removeData: () => Promise<void>,
   ): Promise<number | undefined>;
+}
 
-  close(): Promise<void>;
+/** Values all replicas share (the generated token signing key): the first writer's wins. */
+export interface SharedSettings {
+  get(name: string, create: () => Promise<string>): Promise<string>;
+}
+
+/**
+ * A lock held on the store. A lock held through a connection (PostgreSQL's advisory locks) is
+ * lost when the connection dies; `lost` is then aborted, and whatever the lock guards must stop
+ * before it changes anything more, since another holder may already have it.
+ */
+export interface HeldLock {
+  readonly lost: AbortSignal;
+  /** Idempotent; after a loss, a no-op. */
+  release(): Promise<void>;
+}
+
+/** A lock that cannot be lost without its process: a file, or memory. */
+export function localLock(release: () => Promise<void>): HeldLock {
+  let released = false;
+  return {
+    lost: new AbortController().signal,
+    release: async () => {
+      if (released) return;
+      released = true;
+      await release();
+    },
+  };
 }

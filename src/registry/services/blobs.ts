@@ -3,21 +3,21 @@ import type { Digest } from "../../oci/digest.js";
 import { PathNotFoundError, type StorageDriver } from "../../storage/driver.js";
 import { BlobUnknownError } from "../domain-errors.js";
 import { layout } from "../layout.js";
-import type { RegistryMetadata } from "../metadata/metadata.js";
+import type { RepositoryStore } from "../metadata/metadata.js";
 
 /**
  * Blobs: stored once, globally, by digest; readable through a repository only if linked there
- * (pushed or mounted). Bytes come from the driver, links and sizes from the metadata.
+ * (pushed or mounted). Bytes come from the driver, links and sizes from the repository store.
  */
 export class BlobService {
   constructor(
     private readonly driver: StorageDriver,
-    private readonly metadata: RegistryMetadata,
+    private readonly repositories: RepositoryStore,
   ) {}
 
   /** Size of a blob readable through the repository, or undefined. */
   sizeIn(repository: string, digest: Digest): Promise<number | undefined> {
-    return this.metadata.repositoryBlobSize(repository, digest);
+    return this.repositories.repositoryBlobSize(repository, digest);
   }
 
   async open(digest: Digest, start?: number, end?: number): Promise<Readable> {
@@ -30,12 +30,13 @@ export class BlobService {
   }
 
   link(repository: string, digest: Digest): Promise<void> {
-    return this.metadata.linkBlob(repository, digest);
+    return this.repositories.linkBlob(repository, digest);
   }
 
   /** Removes a blob from a repository; the global bytes stay until garbage collection. */
   async unlink(repository: string, digest: Digest): Promise<void> {
-    if (!(await this.metadata.unlinkBlob(repository, digest))) throw new BlobUnknownError(digest.toString());
+    if (!(await this.repositories.unlinkBlob(repository, digest)))
+      throw new BlobUnknownError(digest.toString());
   }
 
   /**
@@ -43,13 +44,15 @@ export class BlobService {
    * is atomic, so a blob is wholly visible or absent.
    */
   async commitUpload(repository: string, dataPath: string, digest: Digest, size: number): Promise<void> {
-    await this.metadata.commitBlob(digest, size, () => this.driver.move(dataPath, layout.blobData(digest)));
-    await this.metadata.linkBlob(repository, digest);
+    await this.repositories.commitBlob(digest, size, () =>
+      this.driver.move(dataPath, layout.blobData(digest)),
+    );
+    await this.repositories.linkBlob(repository, digest);
   }
 
   /** Stores small content (a manifest's bytes) as a blob. */
   putSmall(digest: Digest, bytes: Uint8Array): Promise<void> {
-    return this.metadata.commitBlob(digest, bytes.length, () =>
+    return this.repositories.commitBlob(digest, bytes.length, () =>
       this.driver.putContent(layout.blobData(digest), bytes),
     );
   }

@@ -1,10 +1,10 @@
-import type { RegistryMetadata } from "../metadata/metadata.js";
+import type { RepositoryStore } from "../metadata/metadata.js";
 
 /** The repositories that hold manifests, sorted, as `_catalog` and `/v1/search` list them. */
 export class CatalogService {
-  constructor(private readonly metadata: RegistryMetadata) {}
+  constructor(private readonly repositories: RepositoryStore) {}
 
   list(): Promise<string[]> {
-    return this.metadata.listRepositories();
+    return this.repositories.listRepositories();
   }
 }

@@ -1,8 +1,8 @@
 import type { Descriptor } from "../../oci/descriptor.js";
 import { Digest, digestOf } from "../../oci/digest.js";
 import { type ParsedManifest, parseManifest } from "../../oci/manifest.js";
-import { DigestMismatchError, ManifestInvalidError, ManifestUnknownError } from "../domain-errors.js";
-import type { RegistryMetadata, RevisionRecord } from "../metadata/metadata.js";
+import { DigestInvalidError, ManifestInvalidError, ManifestUnknownError } from "../domain-errors.js";
+import type { RepositoryStore, RevisionRecord } from "../metadata/metadata.js";
 import type { BlobService } from "./blobs.js";
 import { type CachedManifest, ManifestCache } from "./manifest-cache.js";
 
@@ -17,13 +17,13 @@ export type ManifestReference = { tag: string } | { digest: Digest };
 
 /**
  * Manifests: bytes stored as blobs (and cached in memory by digest, since a digest names them for
- * ever), revisions and tags read through the metadata on every request.
+ * ever), revisions and tags read through the repository store on every request.
  */
 export class ManifestService {
   private readonly cache = new ManifestCache(64 * 1024 * 1024);
 
   constructor(
-    private readonly metadata: RegistryMetadata,
+    private readonly repositories: RepositoryStore,
     private readonly blobs: BlobService,
   ) {}
 
@@ -32,8 +32,8 @@ export class ManifestService {
     const shown = "tag" in reference ? reference.tag : reference.digest.toString();
     let digest: Digest | undefined;
     if ("tag" in reference) {
-      digest = await this.metadata.resolveTag(repository, reference.tag);
-    } else if (await this.metadata.revisionExists(repository, reference.digest)) {
+      digest = await this.repositories.resolveTag(repository, reference.tag);
+    } else if (await this.repositories.revisionExists(repository, reference.digest)) {
       digest = reference.digest;
     }
     if (!digest) throw new ManifestUnknownError(repository, shown);
@@ -62,7 +62,7 @@ export class ManifestService {
       digest = reference.digest;
       const actual = digestOf(bytes, digest.algorithm);
       if (!actual.equals(digest)) {
-        throw new DigestMismatchError(
+        throw new DigestInvalidError(
           "manifest digest did not match the content",
           digest.toString(),
           actual.toString(),
@@ -94,7 +94,7 @@ export class ManifestService {
     // by a refused manifest are garbage collection's to remove.
     await this.blobs.putSmall(digest, bytes);
     this.cache.set(digest.toString(), { bytes, mediaType: parsed.mediaType });
-    await this.metadata.putRevision(repository, record, "tag" in reference ? reference.tag : undefined);
+    await this.repositories.putRevision(repository, record, "tag" in reference ? reference.tag : undefined);
     return { digest, parsed };
   }
 
@@ -102,8 +102,8 @@ export class ManifestService {
   async delete(repository: string, reference: ManifestReference): Promise<void> {
     const removed =
       "tag" in reference
-        ? await this.metadata.deleteTag(repository, reference.tag)
-        : await this.metadata.deleteRevision(repository, reference.digest);
+        ? await this.repositories.deleteTag(repository, reference.tag)
+        : await this.repositories.deleteRevision(repository, reference.digest);
     if (!removed) {
       throw new ManifestUnknownError(
         repository,

@@ -20,15 +20,15 @@ export interface RegistryServices {
 }
 
 export function createServices(driver: StorageDriver, metadata: RegistryMetadata): RegistryServices {
-  const blobs = new BlobService(driver, metadata);
+  const blobs = new BlobService(driver, metadata.repositories);
   return {
     driver,
     metadata,
     blobs,
-    manifests: new ManifestService(metadata, blobs),
-    tags: new TagService(metadata),
-    catalog: new CatalogService(metadata),
-    referrers: new ReferrerService(metadata),
-    uploads: new UploadService(driver, metadata, blobs),
+    manifests: new ManifestService(metadata.repositories, blobs),
+    tags: new TagService(metadata.repositories),
+    catalog: new CatalogService(metadata.repositories),
+    referrers: new ReferrerService(metadata.repositories),
+    uploads: new UploadService(driver, metadata.uploads, blobs),
   };
 }

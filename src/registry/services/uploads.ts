@@ -4,14 +4,16 @@ import { type Digest, Digester } from "../../oci/digest.js";
 import { deleteIfExists, statOrUndefined } from "../../storage/absent.js";
 import type { FileWriter, StorageDriver } from "../../storage/driver.js";
 import {
+  BackendUnavailableError,
   BodyIncompleteError,
-  DigestMismatchError,
+  DigestInvalidError,
   UploadRangeError,
   UploadSizeError,
   UploadUnknownError,
 } from "../domain-errors.js";
 import { layout } from "../layout.js";
-import type { RegistryMetadata } from "../metadata/metadata.js";
+import { repositoriesWith, walkIfExists } from "../layout-walk.js";
+import type { UploadSessions } from "../metadata/metadata.js";
 import type { BlobService } from "./blobs.js";
 
 export interface UploadStatus {
@@ -38,7 +40,7 @@ const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
 /**
  * Blob upload sessions. Data streams to a private path under the repository's _uploads, hashed as
  * it arrives, and becomes a blob only after the digest the client names is verified, by an atomic
- * move. The session (and the right to write to it) lives in the metadata and the bytes in the
+ * move. The session (and the right to write to it) lives in the UploadSessions and the bytes in the
  * driver, so a session survives a restart and continues on any replica.
  *
  * node's hashes cannot be saved, so the running sha256 stays in the process that wrote the bytes;
@@ -50,14 +52,14 @@ export class UploadService {
 
   constructor(
     private readonly driver: StorageDriver,
-    private readonly metadata: RegistryMetadata,
+    private readonly sessions: UploadSessions,
     private readonly blobs: BlobService,
   ) {}
 
   async start(repository: string): Promise<UploadStatus> {
     const uuid = randomUUID();
     // No data object yet: the first chunk creates it (an upload with none has size 0).
-    await this.metadata.createUpload(repository, uuid);
+    await this.sessions.create(repository, uuid);
     this.remember(repository, uuid, { size: 0, digester: new Digester() });
     return { uuid, size: 0 };
   }
@@ -75,7 +77,7 @@ export class UploadService {
     range: ChunkRange | undefined,
     contentLength: number | undefined,
   ): Promise<UploadStatus> {
-    return this.exclusive(repository, uuid, async () => {
+    return this.exclusive(repository, uuid, async (held) => {
       const writer = await this.driver.writer(layout.uploadData(repository, uuid), true);
       try {
         if (range) {
@@ -88,6 +90,7 @@ export class UploadService {
           }
         }
         await this.write(repository, uuid, writer, body);
+        held();
       } finally {
         await writer.close();
       }
@@ -107,7 +110,7 @@ export class UploadService {
     range: ChunkRange | undefined,
     contentLength: number | undefined,
   ): Promise<number> {
-    return this.exclusive(repository, uuid, async () => {
+    return this.exclusive(repository, uuid, async (held) => {
       const path = layout.uploadData(repository, uuid);
       const writer = await this.driver.writer(path, true);
       let size: number;
@@ -125,6 +128,7 @@ export class UploadService {
           }
         }
         size = writer.size;
+        held();
         await writer.commit();
       } finally {
         await writer.close();
@@ -136,17 +140,18 @@ export class UploadService {
           : await this.rehash(path, digest.algorithm);
       if (!actual.equals(digest)) {
         await this.discard(repository, uuid);
-        throw new DigestMismatchError(
+        throw new DigestInvalidError(
           "provided digest did not match uploaded content",
           digest.toString(),
           actual.toString(),
         );
       }
+      held();
       await this.blobs.commitUpload(repository, path, digest, size);
       // The data was moved: the session is over once forgotten; what may be left in storage (an
       // empty directory, state of an object store) is swept without keeping the client waiting.
       this.hashes.delete(key(repository, uuid));
-      await this.metadata.removeUpload(repository, uuid);
+      await this.sessions.remove(repository, uuid);
       void deleteIfExists(this.driver, layout.uploadDir(repository, uuid)).catch(() => {});
       return size;
     });
@@ -159,9 +164,7 @@ export class UploadService {
   /** Deletes upload sessions started more than maxAgeMs ago. */
   async purge(maxAgeMs: number): Promise<number> {
     let purged = 0;
-    for (const { repository, uuid } of await this.metadata.uploadsStartedBefore(
-      new Date(Date.now() - maxAgeMs),
-    )) {
+    for (const { repository, uuid } of await this.sessions.startedBefore(new Date(Date.now() - maxAgeMs))) {
       try {
         await this.exclusive(repository, uuid, () => this.discard(repository, uuid));
         purged++;
@@ -170,6 +173,35 @@ export class UploadService {
       }
     }
     return purged;
+  }
+
+  /**
+   * Removes upload folders that hold no session, once nothing in them changed since `olderThan`:
+   * what a process killed while starting a session left (a folder with nothing, or only a
+   * temporary file until the driver's sweep took it). Returns how many.
+   */
+  async sweepOrphans(olderThan: Date): Promise<number> {
+    let removed = 0;
+    for (const repository of await repositoriesWith(this.driver, ["_uploads"])) {
+      const folders: { path: string; uuid: string; modTime: Date }[] = [];
+      await walkIfExists(this.driver, layout.uploadsDir(repository), (entry) => {
+        const uuid = entry.path.slice(entry.path.lastIndexOf("/") + 1);
+        if (entry.isDir && UUID_RE.test(uuid))
+          folders.push({ path: entry.path, uuid, modTime: entry.modTime });
+        return "skip";
+      });
+      for (const folder of folders) {
+        if (folder.modTime >= olderThan || (await this.sessions.exists(repository, folder.uuid))) continue;
+        let recent = false;
+        await walkIfExists(this.driver, folder.path, (entry) => {
+          if (entry.modTime >= olderThan) recent = true;
+        });
+        if (recent) continue;
+        await deleteIfExists(this.driver, folder.path);
+        removed++;
+      }
+    }
+    return removed;
   }
 
   /**
@@ -217,7 +249,7 @@ export class UploadService {
   private async discard(repository: string, uuid: string): Promise<void> {
     this.hashes.delete(key(repository, uuid));
     await deleteIfExists(this.driver, layout.uploadDir(repository, uuid));
-    await this.metadata.removeUpload(repository, uuid);
+    await this.sessions.remove(repository, uuid);
   }
 
   private async rehash(path: string, algorithm: Digest["algorithm"]): Promise<Digest> {
@@ -231,20 +263,37 @@ export class UploadService {
   }
 
   private async check(repository: string, uuid: string): Promise<void> {
-    if (!UUID_RE.test(uuid) || !(await this.metadata.uploadExists(repository, uuid))) {
+    if (!UUID_RE.test(uuid) || !(await this.sessions.exists(repository, uuid))) {
       throw new UploadUnknownError(uuid);
     }
   }
 
-  private async exclusive<T>(repository: string, uuid: string, fn: () => Promise<T>): Promise<T> {
+  /**
+   * Runs `fn` holding the session's lock. `fn` calls `held()` before each step that must not
+   * happen without the lock (a lock held on a database connection is lost when the connection
+   * dies, and another replica may take the session over): it throws BackendUnavailableError then.
+   */
+  private async exclusive<T>(
+    repository: string,
+    uuid: string,
+    fn: (held: () => void) => Promise<T>,
+  ): Promise<T> {
     await this.check(repository, uuid);
-    const release = await this.metadata.lockUpload(repository, uuid);
+    const lock = await this.sessions.lock(repository, uuid);
+    const held = () => {
+      if (lock.lost.aborted) {
+        throw new BackendUnavailableError(
+          "metadata",
+          `the lock of upload ${uuid} was lost with its connection`,
+        );
+      }
+    };
     try {
       // Checked again under the lock: the holder before us may have finished or cancelled it.
       await this.check(repository, uuid);
-      return await fn();
+      return await fn(held);
     } finally {
-      await release();
+      await lock.release();
     }
   }
 
