@@ -14,7 +14,6 @@
  * bucket, so nothing is there yet. Reads: wrk with 32 connections on a manifest by tag and on
  * tags/list, 4 connections on the largest layer; medians of alternating rounds.
  */
-import { spawn } from "node:child_process";
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
@@ -24,7 +23,15 @@ import { request } from "undici";
 import { S3Driver } from "../src/storage/s3.js";
 import { startCluster } from "../test/helpers/cluster.js";
 import { repoRoot } from "../test/helpers/fixtures.js";
-import { cleanup, freePort, run, runOk, startBerthRegistry, tempDir } from "../test/helpers/processes.js";
+import {
+  cleanup,
+  freePort,
+  run,
+  runOk,
+  start,
+  startBerthRegistry,
+  tempDir,
+} from "../test/helpers/processes.js";
 import { median } from "./measure.js";
 import { type ReadTargets, readTargets } from "./read-targets.js";
 
@@ -212,22 +219,15 @@ async function startDistributionS3(env: Record<string, string>, bucket: string) 
   const file = join(await tempDir("distribution-s3-"), "config.yml");
   await writeFile(file, config);
   // This machine sets AWS_CA_BUNDLE, which the Go SDK cannot load into distribution's transport.
-  const { AWS_CA_BUNDLE: _, ...env2 } = process.env;
-  const proc = spawn("docker-registry", ["serve", file], { env: env2, stdio: ["ignore", "ignore", "pipe"] });
-  let stderr = "";
-  proc.stderr.on("data", (d: Buffer) => {
-    stderr += d.toString();
-  });
-  const exited = new Promise((resolve) => proc.on("exit", resolve));
-  await waitFor(`http://${host}/v2/`).catch((err: Error) => {
-    proc.kill("SIGKILL");
-    throw new Error(`${err.message}\n${stderr}`);
+  const proc = start("docker-registry", ["serve", file], { env: { AWS_CA_BUNDLE: undefined } });
+  await waitFor(`http://${host}/v2/`).catch(async (err: Error) => {
+    await proc.kill();
+    throw new Error(`${err.message}\n${proc.logs()}`);
   });
   return {
     host,
     stop: async () => {
-      proc.kill("SIGTERM");
-      await exited;
+      await proc.stop();
     },
   };
 }

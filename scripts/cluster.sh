@@ -72,7 +72,16 @@ start_bg() { # PIDFILE LOGFILE CMD...
   local pidfile=$1 logfile=$2
   shift 2
   setsid "$@" >>"$logfile" 2>&1 </dev/null &
-  echo $! >"$pidfile"
+  local pid=$!
+  # Return only once it leads its own session: whoever ran us may kill our process group as we
+  # exit (the tests' helpers do), which would take a part that has not yet left it.
+  local stat _
+  for _ in $(seq 1 500); do
+    read -r -a stat <"/proc/$pid/stat" 2>/dev/null || break
+    [ "${stat[5]}" != "$pid" ] && [ "${stat[2]}" != Z ] || break
+    sleep 0.01
+  done
+  echo "$pid" >"$pidfile"
   # How to start it again (`start DIR PART`).
   printf '%q ' "$logfile" "$@" >"${pidfile%pid}cmd"
 }

@@ -1,10 +1,18 @@
 import assert from "node:assert/strict";
-import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { mkdir, readdir, readFile, readlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { berth, berthOk, tempRoot } from "../client/berth.js";
 import { fixtureLayout } from "../helpers/fixtures.js";
-import { run, runOk, type Server, skopeo, startBerthRegistry, tempDir } from "../helpers/processes.js";
+import {
+  run,
+  runOk,
+  type Server,
+  skopeo,
+  startBerthRegistry,
+  tempDir,
+  waitFor,
+} from "../helpers/processes.js";
 import { inspect, leftovers } from "../runtime/helpers.js";
 
 describe("container commands with a registry: run pulls, commit pushes, export, cp, rmi", () => {
@@ -45,7 +53,8 @@ describe("container commands with a registry: run pulls, commit pushes, export, 
     assert.equal(r.stdout, "hello through stdin\n");
     assert.match(r.stderr, /^to-stderr$/m);
     // The container speaks only once told to, and it is told once attach is connected to
-    // conmon's socket (a second entry for its path in /proc/net/unix): no race with a busy machine.
+    // conmon's socket (conmon holds one more socket): no race with a busy machine. (conmon binds
+    // the socket through /proc/self/fd/N/attach, so /proc/net/unix does not show its path.)
     const id = (
       await berthOk(root, [
         "run",
@@ -58,13 +67,17 @@ describe("container commands with a registry: run pulls, commit pushes, export, 
         "while [ ! -e /tmp/go ]; do sleep 0.1; done; echo late-out; echo late-err >&2",
       ])
     ).stdout.trim();
+    const conmon = Number(await readFile(join(root, "containers", id, "bundle/conmon.pid"), "utf8"));
+    const sockets = async () => {
+      let n = 0;
+      for (const fd of await readdir(`/proc/${conmon}/fd`)) {
+        if ((await readlink(`/proc/${conmon}/fd/${fd}`).catch(() => "")).startsWith("socket:")) n++;
+      }
+      return n;
+    };
+    const unattached = await sockets();
     const attaching = berth(root, ["attach", "followed"]);
-    const socket = `/run/berth/sock/${id}/attach`;
-    for (let i = 0; i < 600; i++) {
-      const unix = await readFile("/proc/net/unix", "utf8");
-      if (unix.split("\n").filter((l) => l.endsWith(` ${socket}`)).length >= 2) break;
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    await waitFor("attach to connect", async () => (await sockets()) > unattached);
     await berthOk(root, ["exec", "followed", "touch", "/tmp/go"]);
     const attached = await attaching;
     assert.equal(attached.code, 0, attached.stderr);
@@ -149,9 +162,12 @@ describe("container commands with a registry: run pulls, commit pushes, export, 
       busybox,
       "sh",
       "-c",
-      "echo inside > /tmp/made; sleep 1000",
+      "echo inside > /tmp/made; echo made; sleep 1000",
     ]);
-    await new Promise((r) => setTimeout(r, 300));
+    // What the container writes is exported once it is written (a fixed pause is short under load).
+    await waitFor("the container to write /tmp/made", async () =>
+      (await berthOk(root, ["logs", "files"])).stdout.includes("made"),
+    );
     const exported = await run("sh", [
       "-c",
       `node ${join(process.cwd(), "bin/berth.js")} --root ${root} export files | tar -t`,

@@ -1,5 +1,4 @@
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { readdir, writeFile } from "node:fs/promises";
 import { createServer } from "node:http";
@@ -8,7 +7,16 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { BERTH_BIN, berth, berthOk, tempRoot } from "../client/berth.js";
 import { fixtureDir, fixtureLayout } from "../helpers/fixtures.js";
-import { run, runOk, type Server, skopeo, startBerthRegistry, tempDir } from "../helpers/processes.js";
+import {
+  run,
+  runOk,
+  type Server,
+  skopeo,
+  start,
+  startBerthRegistry,
+  tempDir,
+  waitFor,
+} from "../helpers/processes.js";
 
 /** go-units HumanSizeWithPrecision(size, 3), written out here from its definition (decimal units, %.3g). */
 function humanSize3(bytes: number): string {
@@ -244,17 +252,11 @@ describe("what a new user hit", () => {
     assert.equal((await berth(root, ["load", "-i", broken])).code, 1);
     assert.deepEqual(await readdir(join(root, "tmp")), []);
     // A load killed half-way: its directory stays until a berth process opens the store.
-    const child = spawn(process.execPath, [BERTH_BIN, "--root", root, "load"], {
-      stdio: ["pipe", "ignore", "ignore"],
-    });
-    const exited = new Promise((resolve) => child.on("exit", resolve));
-    child.stdin.write(Buffer.alloc(10240));
-    for (let i = 0; i < 100 && (await readdir(join(root, "tmp"))).length === 0; i++) {
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    const child = start(process.execPath, [BERTH_BIN, "--root", root, "load"], { stdin: true });
+    child.proc.stdin.write(Buffer.alloc(10240));
+    await waitFor("the load to start", async () => (await readdir(join(root, "tmp"))).length > 0);
     assert.equal((await readdir(join(root, "tmp"))).length, 1, "the load works in tmp/");
-    child.kill("SIGKILL");
-    await exited;
+    await child.kill();
     await berthOk(root, ["images"]);
     assert.deepEqual(await readdir(join(root, "tmp")), [], "swept");
   });

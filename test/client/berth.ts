@@ -1,6 +1,6 @@
 import { join } from "node:path";
 import { repoRoot } from "../helpers/fixtures.js";
-import { type RunResult as Result, run, tempDir } from "../helpers/processes.js";
+import { containerRoot, type RunResult as Result, run, tempDir } from "../helpers/processes.js";
 
 export const BERTH_BIN = join(repoRoot(), "bin/berth.js");
 
@@ -20,7 +20,9 @@ export async function berthOk(root: string, args: string[]): Promise<Result> {
   return r;
 }
 
-/** A fresh local store directory, removed after the test file. */
-export function tempRoot(prefix = "berth-store-"): Promise<string> {
-  return tempDir(prefix);
+/** A fresh local store directory, removed after the test file with every container it holds. */
+export async function tempRoot(prefix = "berth-store-"): Promise<string> {
+  const root = await tempDir(prefix);
+  containerRoot(root);
+  return root;
 }

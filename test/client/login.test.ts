@@ -1,12 +1,11 @@
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { chmod, mkdir, readFile, stat, writeFile } from "node:fs/promises";
 import { delimiter, join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import bcrypt from "bcryptjs";
 import { fixtureLayout } from "../helpers/fixtures.js";
-import { run, runOk, type Server, startDistribution, tempDir } from "../helpers/processes.js";
+import { run, runOk, type Server, start, startDistribution, tempDir } from "../helpers/processes.js";
 import { BERTH_BIN, berth, tempRoot } from "./berth.js";
 
 /**
@@ -206,10 +205,7 @@ describe("login against a registry with htpasswd auth", () => {
     const root = await tempRoot();
     const cmd = `${process.execPath} ${BERTH_BIN} --root ${root} login ${host} -u ${USER}`;
     // script(1) gives berth a pseudo-terminal; the password is typed only once the prompt is shown.
-    const child = spawn("script", ["-qec", cmd, "/dev/null"], {
-      env: { ...process.env, ...h.env },
-      stdio: ["pipe", "pipe", "pipe"],
-    });
+    const { proc: child } = start("script", ["-qec", cmd, "/dev/null"], { env: h.env, stdin: true });
     let out = "";
     let typed = false;
     const exited = new Promise<number | null>((resolve) => child.on("close", resolve));

@@ -5,7 +5,7 @@ import { readdir, readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { fixtureLayout, fixtureManifest } from "../helpers/fixtures.js";
-import { runOk, startBerthRegistry, startDistribution } from "../helpers/processes.js";
+import { runOk, startBerthRegistry, startDistribution, waitFor } from "../helpers/processes.js";
 import { berth, berthOk, tempRoot } from "./berth.js";
 import { startProxy } from "./proxy.js";
 
@@ -302,9 +302,9 @@ describe("pull faults", () => {
       ) as { layers: { digest: string; size: number }[] };
       const big = manifest.layers.reduce((a, b) => (b.size > a.size ? b : a));
       const run = berth(root, ["pull", `${proxy.host}/fx/app-1:v1`]);
-      for (let i = 0; i < 200 && (proxy.blobBytes.get(big.digest) ?? 0) < 1024 * 1024; i++) {
-        await new Promise((r) => setTimeout(r, 50));
-      }
+      await waitFor("the pull to download 1 MiB of the big layer", () => {
+        return (proxy.blobBytes.get(big.digest) ?? 0) >= 1024 * 1024 || run.child.exitCode !== null;
+      });
       run.child.kill("SIGKILL");
       await run;
       const firstBytes = proxy.blobBytes.get(big.digest) ?? 0;

@@ -1,9 +1,8 @@
-import { type ChildProcess, spawn } from "node:child_process";
 import { chmod, mkdir, mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { freePort, run, runOk } from "./processes.js";
+import { freePort, onTeardown, run, runOk, type Started, start } from "./processes.js";
 
 const PG_BIN = process.env.PG_BIN ?? "/usr/lib/postgresql/15/bin";
 
@@ -25,7 +24,9 @@ export interface Postgres {
  */
 export async function startPostgres(): Promise<Postgres> {
   // Not a tempDir(): those are removed by an after hook that may run before the file's own.
+  // processes.ts removes it should the file end any other way (after killing the server's group).
   const dir = await mkdtemp(join(tmpdir(), "berth-pg-"));
+  const removeDir = onTeardown(["rm", "-rf", dir]);
   await chmod(dir, 0o711);
   await mkdir(join(dir, "socket"));
   await runOk("chown", ["-R", "postgres", dir]);
@@ -43,51 +44,41 @@ export async function startPostgres(): Promise<Postgres> {
     "UTF8",
   ]);
   const port = await freePort();
-  let proc: ChildProcess | undefined;
+  let proc: Started | undefined;
   let stopped = false;
 
   const launch = async () => {
     // A postmaster killed with SIGKILL leaves its lock file; PostgreSQL refuses to start over it.
     await rm(join(dir, "data", "postmaster.pid"), { force: true });
-    let output = "";
-    const child = spawn(
-      "runuser",
-      [
-        "-u",
-        "postgres",
-        "--",
-        join(PG_BIN, "postgres"),
-        "-D",
-        join(dir, "data"),
-        "-k",
-        join(dir, "socket"),
-        "-p",
-        String(port),
-        "-c",
-        "listen_addresses=127.0.0.1",
-        "-c",
-        "fsync=off",
-        "-c",
-        "max_connections=200",
-      ],
-      // Its own process group, so that everything it starts can be stopped together.
-      { detached: true, stdio: ["ignore", "pipe", "pipe"] },
-    );
-    child.stdout?.on("data", (d: Buffer) => {
-      output += d.toString();
-    });
-    child.stderr?.on("data", (d: Buffer) => {
-      output += d.toString();
-    });
+    // Its own process group (as every process started through processes.ts), so that everything
+    // it starts can be stopped together, whatever ends the test file.
+    const child = start("runuser", [
+      "-u",
+      "postgres",
+      "--",
+      join(PG_BIN, "postgres"),
+      "-D",
+      join(dir, "data"),
+      "-k",
+      join(dir, "socket"),
+      "-p",
+      String(port),
+      "-c",
+      "listen_addresses=127.0.0.1",
+      "-c",
+      "fsync=off",
+      "-c",
+      "max_connections=200",
+    ]);
     proc = child;
-    watchdog(child.pid!, dir);
-    const deadline = Date.now() + 30_000;
+    // Generous: initdb and the first start are slow on a loaded machine.
+    const deadline = Date.now() + 60_000;
     while (
       (await run(join(PG_BIN, "pg_isready"), ["-q", "-h", "127.0.0.1", "-p", String(port)])).code !== 0
     ) {
-      if (child.exitCode !== null || Date.now() > deadline) {
+      if (child.proc.exitCode !== null || Date.now() > deadline) {
         killGroup(child);
-        throw new Error(`PostgreSQL did not start:\n${output}`);
+        throw new Error(`PostgreSQL did not start:\n${child.logs()}`);
       }
       await sleep(100);
     }
@@ -131,39 +122,24 @@ export async function startPostgres(): Promise<Postgres> {
       if (stopped) return;
       stopped = true;
       await stopGroup("SIGINT");
-      await rm(dir, { recursive: true, force: true });
+      await removeDir.run();
     },
   };
-  process.once("exit", () => {
-    if (proc) killGroup(proc, "SIGKILL");
-  });
   return pg;
 }
 
-/**
- * Stops the server's process group and removes its directory should this process die without its
- * after hooks (a test file killed by the runner's timeout): a shell that polls both, and leaves
- * once the group is gone.
- */
-function watchdog(group: number, dir: string): void {
-  const script = `while kill -0 ${process.pid} 2>/dev/null && kill -0 -${group} 2>/dev/null; do sleep 1; done
-kill -0 ${process.pid} 2>/dev/null && exit 0
-kill -KILL -${group} 2>/dev/null; sleep 1; rm -rf "$1"`;
-  spawn("sh", ["-c", script, "watchdog", dir], { detached: true, stdio: "ignore" }).unref();
-}
-
-function groupAlive(child: ChildProcess): boolean {
+function groupAlive(child: Started): boolean {
   try {
-    process.kill(-child.pid!, 0);
+    process.kill(-child.pid, 0);
     return true;
   } catch {
     return false;
   }
 }
 
-function killGroup(child: ChildProcess, signal: NodeJS.Signals = "SIGKILL"): void {
+function killGroup(child: Started, signal: NodeJS.Signals = "SIGKILL"): void {
   try {
-    process.kill(-child.pid!, signal);
+    process.kill(-child.pid, signal);
   } catch {
     // already gone
   }

@@ -3,13 +3,9 @@ import { randomBytes } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { setTimeout as sleep } from "node:timers/promises";
-import pg from "pg";
-import { GC_LOCK } from "../../src/registry/metadata/postgres/schema.js";
-import { BERTH_BIN } from "../client/berth.js";
-import { type Cluster, startCluster } from "../helpers/cluster.js";
-import { fixtureLayout, fixtureManifest, repoRoot } from "../helpers/fixtures.js";
-import { run, skopeo, startBerthRegistry, tempDir } from "../helpers/processes.js";
+import type { Cluster } from "../helpers/cluster.js";
+import { fixtureLayout, fixtureManifest } from "../helpers/fixtures.js";
+import { skopeo, tempDir } from "../helpers/processes.js";
 import {
   call,
   errorCode,
@@ -20,10 +16,12 @@ import {
   sha256,
 } from "../registry/api-client.js";
 import { registryApiSuite } from "../registry/api-suite.js";
-import { type GcHarness, gcCorrectness, gcExclusive, gcUnderPushes } from "../registry/gc-scenario.js";
+import { type GcHarness, gcCorrectness } from "../registry/gc-scenario.js";
+import { CLUSTER_START, eventually, referencedBlobs, type Scaled, STEP, startScaled } from "./scaled.js";
 
-// The scaled setup, started once for this file by scripts/cluster.sh: two Berth replicas over
-// Ceph radosgw and PostgreSQL, haproxy in front.
+// The scaled setup (scaled.ts), started once for this file; registry-cluster-load.test.ts has
+// the concurrent GC and kill -9 cases on a cluster of its own.
+let scaled: Scaled;
 let cluster: Cluster;
 let lb: string;
 let r1: string;
@@ -31,28 +29,15 @@ let r2: string;
 let gc: GcHarness;
 
 before(async () => {
-  cluster = await startCluster(2);
-  lb = cluster.url!;
-  [r1, r2] = cluster.replicas.map((r) => r.url) as [string, string];
-  gc = {
-    bases: [r1, r2],
-    runGc: (args) =>
-      run(process.execPath, [
-        join(repoRoot(), "bin/berth.js"),
-        "registry",
-        "gc",
-        "--config",
-        cluster.configFile,
-        ...args,
-      ]),
-  };
-});
+  scaled = await startScaled();
+  ({ cluster, lb, r1, r2, gc } = scaled);
+}, CLUSTER_START);
 after(async () => {
-  await cluster?.down();
+  await scaled?.cluster.down();
 });
 
 // First, while the registry holds nothing else: the scenario counts what a collection deletes.
-test("gc on the scaled setup: freed blobs 404, shared and referenced ones stay", async () => {
+test("gc on the scaled setup: freed blobs 404, shared and referenced ones stay", STEP, async () => {
   await gcCorrectness(gc, "scaled");
 });
 
@@ -62,7 +47,7 @@ registryApiSuite("registry API through haproxy: 2 replicas, radosgw, PostgreSQL"
 }));
 
 describe("scaled registry", () => {
-  test("a tag written on one replica is read on the other at once, every time", async () => {
+  test("a tag written on one replica is read on the other at once, every time", STEP, async () => {
     const images: Awaited<ReturnType<typeof makeImage>>[] = [];
     for (let i = 0; i < 3; i++) images.push(await makeImage(r1, "raw/app", `img${i}`));
     for (let round = 0; round < 12; round++) {
@@ -84,40 +69,44 @@ describe("scaled registry", () => {
     assert.ok(catalog.repositories.includes("raw/app"));
   });
 
-  test("an upload started on one replica takes chunks on both and is finished on the other", async () => {
-    // Big enough for S3 parts (5 MiB) and pending tails at each chunk boundary.
-    const data = randomBytes(13 * 1024 * 1024 + 321);
-    const cuts = [0, 6 * 1024 * 1024 + 5, 7 * 1024 * 1024, 12 * 1024 * 1024 + 17, data.length];
-    const start = await call(r1, "POST", "/v2/cross/up/blobs/uploads/");
-    assert.equal(start.status, 202);
-    const loc = start.headers.location!;
-    for (let i = 0; i + 1 < cuts.length - 1; i++) {
-      const base = i % 2 ? r1 : r2;
-      const res = await call(base, "PATCH", loc, {
-        body: data.subarray(cuts[i], cuts[i + 1]),
-        headers: { "Content-Range": `${cuts[i]}-${cuts[i + 1]! - 1}` },
+  test(
+    "an upload started on one replica takes chunks on both and is finished on the other",
+    STEP,
+    async () => {
+      // Big enough for S3 parts (5 MiB) and pending tails at each chunk boundary.
+      const data = randomBytes(13 * 1024 * 1024 + 321);
+      const cuts = [0, 6 * 1024 * 1024 + 5, 7 * 1024 * 1024, 12 * 1024 * 1024 + 17, data.length];
+      const start = await call(r1, "POST", "/v2/cross/up/blobs/uploads/");
+      assert.equal(start.status, 202);
+      const loc = start.headers.location!;
+      for (let i = 0; i + 1 < cuts.length - 1; i++) {
+        const base = i % 2 ? r1 : r2;
+        const res = await call(base, "PATCH", loc, {
+          body: data.subarray(cuts[i], cuts[i + 1]),
+          headers: { "Content-Range": `${cuts[i]}-${cuts[i + 1]! - 1}` },
+        });
+        assert.equal(res.status, 202, res.body.toString());
+        assert.equal(res.headers.range, `0-${cuts[i + 1]! - 1}`);
+      }
+      const status = await call(r1, "GET", loc);
+      assert.equal(status.headers.range, `0-${cuts[3]! - 1}`);
+      const wrongStart = await call(r2, "PATCH", loc, { body: "x", headers: { "Content-Range": "5-5" } });
+      assert.equal(wrongStart.status, 416);
+      assert.equal(wrongStart.headers.range, `0-${cuts[3]! - 1}`);
+      const done = await call(r2, "PUT", `${loc}?digest=${sha256(data)}`, {
+        body: data.subarray(cuts[3]),
+        headers: { "Content-Range": `${cuts[3]}-${data.length - 1}` },
       });
-      assert.equal(res.status, 202, res.body.toString());
-      assert.equal(res.headers.range, `0-${cuts[i + 1]! - 1}`);
-    }
-    const status = await call(r1, "GET", loc);
-    assert.equal(status.headers.range, `0-${cuts[3]! - 1}`);
-    const wrongStart = await call(r2, "PATCH", loc, { body: "x", headers: { "Content-Range": "5-5" } });
-    assert.equal(wrongStart.status, 416);
-    assert.equal(wrongStart.headers.range, `0-${cuts[3]! - 1}`);
-    const done = await call(r2, "PUT", `${loc}?digest=${sha256(data)}`, {
-      body: data.subarray(cuts[3]),
-      headers: { "Content-Range": `${cuts[3]}-${data.length - 1}` },
-    });
-    assert.equal(done.status, 201, done.body.toString());
-    const got = await call(lb, "GET", `/v2/cross/up/blobs/${sha256(data)}`);
-    assert.equal(got.status, 200);
-    assert.ok(got.body.equals(data));
-    assert.equal((await call(r1, "GET", loc)).status, 404, "the finished session is gone everywhere");
-  });
+      assert.equal(done.status, 201, done.body.toString());
+      const got = await call(lb, "GET", `/v2/cross/up/blobs/${sha256(data)}`);
+      assert.equal(got.status, 200);
+      assert.ok(got.body.equals(data));
+      assert.equal((await call(r1, "GET", loc)).status, 404, "the finished session is gone everywhere");
+    },
+  );
 
   for (const fixture of ["busybox-1", "multi-1"]) {
-    test(`skopeo copy ${fixture} in and out through the load balancer is byte-identical`, async () => {
+    test(`skopeo copy ${fixture} in and out through the load balancer is byte-identical`, STEP, async () => {
       const host = lb.slice("http://".length);
       const expected = fixtureManifest().find((f) => f.tag === fixture)!;
       await skopeo([
@@ -138,50 +127,39 @@ describe("scaled registry", () => {
     });
   }
 
-  test("two gcs at once: the second exits with a clear message or waits", async () => {
-    await gcExclusive(gc, async () => {
-      const client = new pg.Client({ connectionString: cluster.env.PG_URL });
-      await client.connect();
-      await client.query("SELECT pg_advisory_lock($1)", [GC_LOCK]);
-      return async () => {
-        await client.end();
-      };
-    });
-  });
+  test(
+    "PostgreSQL down: 503 and a log line, nothing half-written, and recovery by itself",
+    STEP,
+    async () => {
+      const img = await makeImage(r1, "outage/pg", "before");
+      assert.equal((await putManifest(r1, "outage/pg", "v1", img.manifest)).status, 201);
+      const other = await makeImage(r1, "outage/pg", "during");
+      await cluster.kill("postgres");
+      try {
+        const get = await call(r1, "GET", "/v2/outage/pg/manifests/v1");
+        assert.equal(get.status, 503);
+        assert.equal(errorCode(get), "UNAVAILABLE");
+        const put = await putManifest(r2, "outage/pg", "v2", other.manifest);
+        assert.equal(put.status, 503);
+        assert.equal((await call(r2, "POST", "/v2/outage/pg/blobs/uploads/")).status, 503);
+        const log = await readFile(join(cluster.dir, "replica-1/log"), "utf8");
+        assert.match(log, /backend unavailable: answered 503/);
+        assert.match(log, /metadata unavailable: PostgreSQL/);
+      } finally {
+        await cluster.start("postgres");
+      }
+      await eventually(async () => (await call(r1, "GET", "/v2/outage/pg/manifests/v1")).status === 200);
+      await eventually(async () => (await call(r2, "GET", "/v2/outage/pg/manifests/v1")).status === 200);
+      assert.equal(
+        (await call(r2, "GET", "/v2/outage/pg/manifests/v2")).status,
+        404,
+        "the refused PUT left nothing",
+      );
+      assert.equal((await putManifest(r2, "outage/pg", "v2", other.manifest)).status, 201);
+    },
+  );
 
-  test("gc looping while pushes run on both replicas deletes nothing a pushed tag needs", async () => {
-    await gcUnderPushes(gc, "scaled", 12);
-  });
-
-  test("PostgreSQL down: 503 and a log line, nothing half-written, and recovery by itself", async () => {
-    const img = await makeImage(r1, "outage/pg", "before");
-    assert.equal((await putManifest(r1, "outage/pg", "v1", img.manifest)).status, 201);
-    const other = await makeImage(r1, "outage/pg", "during");
-    await cluster.kill("postgres");
-    try {
-      const get = await call(r1, "GET", "/v2/outage/pg/manifests/v1");
-      assert.equal(get.status, 503);
-      assert.equal(errorCode(get), "UNAVAILABLE");
-      const put = await putManifest(r2, "outage/pg", "v2", other.manifest);
-      assert.equal(put.status, 503);
-      assert.equal((await call(r2, "POST", "/v2/outage/pg/blobs/uploads/")).status, 503);
-      const log = await readFile(join(cluster.dir, "replica-1/log"), "utf8");
-      assert.match(log, /backend unavailable: answered 503/);
-      assert.match(log, /metadata unavailable: PostgreSQL/);
-    } finally {
-      await cluster.start("postgres");
-    }
-    await eventually(async () => (await call(r1, "GET", "/v2/outage/pg/manifests/v1")).status === 200);
-    await eventually(async () => (await call(r2, "GET", "/v2/outage/pg/manifests/v1")).status === 200);
-    assert.equal(
-      (await call(r2, "GET", "/v2/outage/pg/manifests/v2")).status,
-      404,
-      "the refused PUT left nothing",
-    );
-    assert.equal((await putManifest(r2, "outage/pg", "v2", other.manifest)).status, 201);
-  });
-
-  test("object storage down: 503 and a log line, no partial blob, and recovery by itself", async () => {
+  test("object storage down: 503 and a log line, no partial blob, and recovery by itself", STEP, async () => {
     const blob = randomBytes(200_000);
     const digest = await pushBlob(r1, "outage/s3", blob);
     const during = randomBytes(100_000);
@@ -211,115 +189,4 @@ describe("scaled registry", () => {
     );
     assert.equal(await pushBlob(r1, "outage/s3", during), sha256(during));
   });
-
-  test("kill -9 of a replica mid-push: skopeo and berth, retrying, finish through the other", async () => {
-    // skopeo is run again until it succeeds (its --retry-times does not cover every step);
-    // berth's own retries must carry its push through in one command.
-    const host = lb.slice("http://".length);
-    // berth pushes what it pulled from another registry, so every blob is uploaded (no mounts).
-    const source = await startBerthRegistry();
-    const store = await tempDir("berth-kill-store-");
-    const berth = (args: string[]) => run(process.execPath, [BERTH_BIN, "--root", store, ...args]);
-    try {
-      await skopeo(["copy", `oci:${fixtureLayout()}:app-1`, `docker://${source.host}/src/app:1`]);
-      assert.equal((await berth(["pull", "-q", `${source.host}/src/app:1`])).code, 0);
-      for (let i = 0; i < 2; i++) {
-        assert.equal(
-          (await berth(["tag", `${source.host}/src/app:1`, `${host}/killed/berth${i}:1`])).code,
-          0,
-        );
-      }
-      const retrying = async (
-        what: string,
-        attempt: () => Promise<{ code: number | null; stderr: string }>,
-      ) => {
-        let last = "";
-        for (let i = 0; i < 6; i++) {
-          const r = await attempt();
-          if (r.code === 0) return i;
-          last = r.stderr;
-          await sleep(500);
-        }
-        throw new Error(`${what} never finished: ${last}`);
-      };
-      const pushes = [
-        ...[0, 1, 2].map((i) =>
-          retrying(`skopeo ${i}`, () =>
-            run("skopeo", [
-              "copy",
-              "--insecure-policy",
-              "--dest-tls-verify=false",
-              "--retry-times",
-              "3",
-              `oci:${fixtureLayout()}:app-1`,
-              `docker://${host}/killed/skopeo${i}:1`,
-            ]),
-          ),
-        ),
-        ...[0, 1].map(async (i) => {
-          const r = await berth(["push", "-q", `${host}/killed/berth${i}:1`]);
-          assert.equal(r.code, 0, `berth ${i}, one command: ${r.stderr}`);
-        }),
-      ];
-      // Kill once uploads are in flight.
-      const db = new pg.Client({ connectionString: cluster.env.PG_URL });
-      await db.connect();
-      try {
-        await eventually(
-          async () => Number((await db.query("SELECT count(*) AS n FROM uploads")).rows[0].n) >= 2,
-          30_000,
-          20,
-        );
-      } finally {
-        await db.end();
-      }
-      await cluster.kill("replica-1");
-      await Promise.all(pushes);
-      const expected = fixtureManifest().find((f) => f.tag === "app-1")!;
-      for (const repo of ["skopeo0", "skopeo1", "skopeo2", "berth0", "berth1"]) {
-        const out = await tempDir("berth-kill-out-");
-        await skopeo(["copy", `docker://${host}/killed/${repo}:1`, `oci:${out}:x`]);
-        const index = JSON.parse(await readFile(join(out, "index.json"), "utf8")) as {
-          manifests: { digest: string }[];
-        };
-        const manifestDigest = index.manifests[0]!.digest;
-        if (repo.startsWith("skopeo")) assert.equal(manifestDigest, expected.digest, repo);
-        for (const blob of await referencedBlobs(out, manifestDigest)) {
-          const bytes = await readFile(join(out, "blobs/sha256", blob.slice(7)));
-          assert.equal(sha256(bytes), blob, `${repo}: ${blob} verifies`);
-        }
-      }
-    } finally {
-      await source.stop();
-      await cluster.start("replica-1").catch(() => {});
-    }
-  });
 });
-
-async function eventually(check: () => Promise<boolean>, timeoutMs = 30_000, stepMs = 250): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      if (await check()) return;
-    } catch {
-      // not yet
-    }
-    if (Date.now() > deadline) throw new Error("condition not reached in time");
-    await sleep(stepMs);
-  }
-}
-
-/** Every blob digest an image (or index) in an OCI layout references, manifests included. */
-async function referencedBlobs(layout: string, digest: string): Promise<string[]> {
-  const raw = await readFile(join(layout, "blobs/sha256", digest.slice(7)));
-  const doc = JSON.parse(raw.toString()) as {
-    manifests?: { digest: string }[];
-    config?: { digest: string };
-    layers?: { digest: string }[];
-  };
-  const out = [digest];
-  for (const m of doc.manifests ?? []) out.push(...(await referencedBlobs(layout, m.digest)));
-  if (doc.config) out.push(doc.config.digest);
-  for (const l of doc.layers ?? []) out.push(l.digest);
-  return out;
-}

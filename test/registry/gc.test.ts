@@ -3,7 +3,7 @@ import { rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { repoRoot } from "../helpers/fixtures.js";
-import { run, type Server, startBerthRegistry } from "../helpers/processes.js";
+import { run, type Server, startBerthRegistry, waitFor } from "../helpers/processes.js";
 import { type GcHarness, gcCorrectness, gcExclusive, gcUnderPushes } from "./gc-scenario.js";
 
 // Online garbage collection on the filesystem setup: `berth registry gc` runs as its own process
@@ -54,12 +54,10 @@ test("scheduled gc in the server (gc.interval) frees an orphaned blob", async ()
   try {
     const { pushBlob, call } = await import("./api-client.js");
     const digest = await pushBlob(sched.url, "sched/app", Buffer.alloc(1234, 1));
-    let status = 200;
-    for (let i = 0; i < 40 && status === 200; i++) {
-      await new Promise((r) => setTimeout(r, 250));
-      status = (await call(sched.url, "HEAD", `/v2/sched/app/blobs/${digest}`)).status;
-    }
-    assert.equal(status, 404);
+    await waitFor(
+      "the scheduled collection to free the blob",
+      async () => (await call(sched.url, "HEAD", `/v2/sched/app/blobs/${digest}`)).status === 404,
+    );
     assert.match(sched.logs(), /garbage collection done/);
   } finally {
     await sched.stop();

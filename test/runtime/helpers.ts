@@ -76,17 +76,5 @@ export async function inspect(root: string, name: string): Promise<Record<string
   return (JSON.parse(r.stdout) as Record<string, any>[])[0]!;
 }
 
-export async function waitFor(
-  what: string,
-  fn: () => Promise<boolean> | boolean,
-  ms = 15_000,
-): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    if (await fn()) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
-
+export { waitFor } from "../helpers/processes.js";
 export { berth, berthOk };

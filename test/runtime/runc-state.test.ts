@@ -9,7 +9,7 @@ import { mountOverlay, unmount } from "../../src/runtime/overlay.js";
 import { deleteStoppedState, startThroughExecFifo } from "../../src/runtime/runc-state.js";
 import { berthOk, tempRoot } from "../client/berth.js";
 import { fixtureDir } from "../helpers/fixtures.js";
-import { run, runOk, tempDir } from "../helpers/processes.js";
+import { onTeardown, run, runOk, type Teardown, tempDir } from "../helpers/processes.js";
 import { cgroupDirs as containerCgroupDirs, waitFor } from "./helpers.js";
 
 /** The cgroup directories of a relative cgroupsPath (helpers.ts names them for Berth's `berth-ID`). */
@@ -18,7 +18,9 @@ const cgroupDirs = (name: string) => containerCgroupDirs(name.replace(/^berth-/,
 describe("starting a container runc created through its exec FIFO", () => {
   let dir: string;
   const state = () => join(dir, "state");
-  const ids: string[] = [];
+  // `runc delete --force` of each container made, run by the after hook or, should the file end
+  // another way, by processes.ts on the way out.
+  const teardowns: Teardown[] = [];
 
   before(async () => {
     const root = await tempRoot();
@@ -40,12 +42,12 @@ describe("starting a container runc created through its exec FIFO", () => {
     await writeFile(join(dir, "bundle/config.json"), JSON.stringify(spec));
   });
   after(async () => {
-    for (const id of ids) await run("runc", ["--root", state(), "delete", "--force", id]);
+    for (const t of teardowns) await t.run();
     await unmount(join(dir, "merged"));
   });
 
   async function create(id: string, hostname = "runc"): Promise<{ pid: number; start: number | null }> {
-    ids.push(id);
+    teardowns.push(onTeardown(["runc", "--root", state(), "delete", "--force", id]));
     const spec = JSON.parse(await readFile(join(dir, "bundle/config.json"), "utf8"));
     spec.hostname = hostname;
     spec.linux.cgroupsPath = `berth-runc-state-${id}`;

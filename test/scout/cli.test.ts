@@ -1,5 +1,4 @@
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import { createRequire } from "node:module";
@@ -8,7 +7,13 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { BERTH_BIN, berth, berthOk } from "../client/berth.js";
 import { fixtureDir } from "../helpers/fixtures.js";
-import { type Server as Registry, startBerthRegistry, tempDir } from "../helpers/processes.js";
+import {
+  type Server as Registry,
+  start,
+  startBerthRegistry,
+  tempDir,
+  waitFor,
+} from "../helpers/processes.js";
 import { writeFeeds } from "./feeds.js";
 import { writeFixtures } from "./fixture-images.js";
 import type { BuiltImage } from "./images.js";
@@ -159,19 +164,20 @@ describe("berth scout", () => {
   it("an update killed part-way leaves the previous database, and the next update removes what it left", async () => {
     const dbFile = join(root, "scout/vulndb.db");
     const before = statSync(dbFile);
-    const proc = spawn(
-      process.execPath,
-      [BERTH_BIN, "--root", root, "scout", "db", "update", "--source", `${url}/stall.json`],
-      {
-        stdio: "ignore",
-      },
-    );
+    const proc = start(process.execPath, [
+      BERTH_BIN,
+      "--root",
+      root,
+      "scout",
+      "db",
+      "update",
+      "--source",
+      `${url}/stall.json`,
+    ]);
     const tmp = `${dbFile}.tmp-${proc.pid}`;
-    const deadline = Date.now() + 60_000;
-    while (!existsSync(tmp) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    await waitFor("the update to build its database", () => existsSync(tmp) || proc.proc.exitCode !== null);
     assert.ok(existsSync(tmp), "the update was building its database");
-    proc.kill("SIGKILL");
-    await new Promise((r) => proc.once("exit", r));
+    await proc.kill();
     assert.equal(statSync(dbFile).ino, before.ino);
     const status = await berthOk(root, ["scout", "db", "status", "--format", "{{.Source}}"]);
     assert.equal(status.stdout.trim().split("\n").length, 4);

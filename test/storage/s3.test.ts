@@ -42,16 +42,12 @@ after(async () => {
   await cluster?.down();
 });
 
+// Each test gets a root of its own, so nothing is cleared between tests: listing and deleting
+// after each of the contract's tests took over a minute on a loaded machine, and the whole
+// bucket goes with the cluster.
 driverContract("s3 (radosgw)", async () => {
-  const root = `/contract-${randomUUID()}`;
-  const driver = driverAt(root);
-  return {
-    driver,
-    cleanup: async () => {
-      await clear(driver, root);
-      await driver.close();
-    },
-  };
+  const driver = driverAt(`/contract-${randomUUID()}`);
+  return { driver, cleanup: () => driver.close() };
 });
 
 describe("S3Driver", () => {
